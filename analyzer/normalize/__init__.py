@@ -1,0 +1,1 @@
+"""Pure functions Conversation → Conversation: roles, language, sentences."""
