@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable
 
-from .registry import readers
+from .registry import readers, scorers
 
 
 def lazy(target: str) -> Callable[..., Any]:
@@ -40,3 +40,9 @@ _READERS = {
 for _name, _target in _READERS.items():
     if _name not in readers._items:
         readers.register(_name, func=lazy(_target))
+
+_SCORERS = {name: f"analyzer.scorers.{name}:load" for name in ("politeness", "empathy", "sentiment", "complaint", "ownership")}
+
+for _name, _target in _SCORERS.items():
+    if _name not in scorers._items:
+        scorers.register(_name, func=lazy(_target))

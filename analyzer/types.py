@@ -131,6 +131,8 @@ class Conversation:
             raise InputError(Errors.E009.format(got=self.id))
         where = f"conversation {self.id!r}"
         turns = tuple(self.turns)
+        if not turns:
+            raise InputError(Errors.E019)
         for position, turn in enumerate(turns):
             if not isinstance(turn, Turn):
                 raise InputError(Errors.E007.format(where=where, got=type(turn).__name__))

@@ -7,6 +7,7 @@ a bad record and goes on; :func:`read` hands those to ``on_error``.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping
@@ -49,7 +50,7 @@ def read(
         A lazy iterator of :class:`Conversation`.
 
     Example:
-        >>> convs = list(read("data/samples/chats_en.jsonl"))
+        >>> convs = list(read("data/samples/chat/support_en.jsonl"))
         >>> convs[0].turns[0].role in {"agent", "customer"}
         True
     """
@@ -112,7 +113,12 @@ def _read_entry(entry: Entry, format: str, options: ReadOptions) -> Iterator[Con
         reader = readers.get(fmt)
         try:
             for item in reader(buffered, entry.name, options):
-                yield item.located(entry.name) if isinstance(item, InputError) else item
+                if isinstance(item, InputError):
+                    yield item.located(entry.name)
+                elif "file" not in item.meta:
+                    yield dataclasses.replace(item, meta={**item.meta, "file": entry.name})
+                else:
+                    yield item
         except InputError as err:  # a reader's whole-file failure, e.g. a zip member over the limit
             yield err.located(entry.name)
     finally:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from typing import Any, BinaryIO, Iterable, Iterator, Mapping
 
 from ..errors import Errors, InputError
 from ..types import Conversation
 from .options import ReadOptions
-from .records import conversation_from_dict, group_messages
+from .records import conversation_from_dict, group_messages, parse_timestamp
 
 csv.field_size_limit(16 * 1024 * 1024)
 
@@ -27,7 +28,14 @@ def read_rows(
     """Rows ``(record_no, mapping)`` → conversations; rows with a ``turns`` column are whole conversations."""
     turns_col = options.column("turns")
     flat = []
-    for record_no, row in rows:
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return
+    if _is_turn_table(first[1]):
+        yield from _read_turn_table(itertools.chain([first], rows), source)
+        return
+    for record_no, row in itertools.chain([first], rows):
         turns = row.get(turns_col)
         if turns is not None and not isinstance(turns, float):
             if isinstance(turns, str):
@@ -51,6 +59,33 @@ def read_rows(
             flat.append((record_no, row))
     if flat:
         yield from group_messages(flat, options, source)
+
+
+def _is_turn_table(row: Mapping[str, Any]) -> bool:
+    """Our own lossless turn layout (see :mod:`analyzer.io.frame`)."""
+    return {"conversation_id", "turn", "turn_meta", "conversation_meta"} <= set(row)
+
+
+def _read_turn_table(rows: Iterable[tuple[Any, Mapping[str, Any]]], source: str) -> Iterator[Conversation | InputError]:
+    from ..io.frame import records_to_conversations
+
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for record_no, row in rows:
+        try:
+            clean = dict(row)
+            clean["turn"] = int(clean["turn"])
+            clean["timestamp"] = parse_timestamp(clean.get("timestamp"))
+            clean["text"] = "" if clean.get("text") is None else clean["text"]
+            groups.setdefault(str(clean["conversation_id"]), []).append(clean)
+        except (InputError, TypeError, ValueError) as exc:
+            reason = exc.reason if isinstance(exc, InputError) else Errors.E027.format(reason=exc)
+            yield InputError(reason, source, record_no)
+    for conv_id, members in groups.items():
+        try:
+            yield from records_to_conversations(members)
+        except (InputError, ValueError, KeyError) as exc:
+            reason = exc.reason if isinstance(exc, InputError) else Errors.E027.format(reason=exc)
+            yield InputError(reason, source, f"conversation {conv_id}")
 
 
 def _as_list(value: Any) -> list:
@@ -82,9 +117,10 @@ def read_csv(stream: BinaryIO, source: str, options: ReadOptions) -> Iterator[Co
             if None in row:
                 errors.append(InputError(Errors.E027.format(reason="row has more fields than the header."), source, f"row {row_no}"))
                 continue
-            yield f"row {row_no}", {k: (v if v != "" else None) for k, v in row.items()}
+            yield f"row {row_no}", {k: (v if v != "" or k == text_col else None) for k, v in row.items()}
 
     errors: list[InputError] = []
+    text_col = options.column("text")
     yield from read_rows(rows(), source, options)
     yield from errors
 

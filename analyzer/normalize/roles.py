@@ -28,6 +28,7 @@ for _role, _words in {
         "հաճախորդ", "օգտատեր", "զանգահարող",
     ),
     "bot": ("bot", "chatbot", "assistant", "virtual_agent", "ivr", "automated", "ρομποτ", "asystent", "բոտ"),
+    "unknown": ("unknown", "unk", "n/a"),
     "system": ("system", "action", "note", "event", "internal", "σύστημα", "συστημα", "system_message", "համակարգ"),
 }.items():
     for _w in _words:

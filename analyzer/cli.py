@@ -1,0 +1,159 @@
+"""The ``analyzer`` command line.
+
+Exit codes: 0 all records scored; 1 some records failed (see errors.jsonl);
+2 bad usage or configuration, nothing scored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .errors import AnalyzerError, ConfigError, InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Contact-centre conversation quality analysis.")
+standards_app = typer.Typer(no_args_is_help=True, help="Work with standards files.")
+app.add_typer(standards_app, name="standards")
+
+DEFAULT_DATA = Path("..") / "shared" / "data"
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def _options(columns: Optional[str], agent_address: List[str], agent_name: List[str], channel: Optional[str]):
+    from .ingest.options import ReadOptions, parse_columns
+
+    return ReadOptions(columns=parse_columns(columns), agent_addresses=tuple(agent_address),
+                       agent_names=tuple(agent_name), channel=channel)
+
+
+@app.command()
+def score(
+    paths: List[Path] = typer.Argument(..., help="Files, directories, .zip or .tar.gz archives."),
+    out: Path = typer.Option(..., "--out", "-o", help="Conversation rows: .parquet, .jsonl or .csv."),
+    turns: bool = typer.Option(False, "--turns", help="Also write one row per turn to <out>.turns.<ext>."),
+    format: str = typer.Option("auto", "--format", help="Input format: auto, jsonl, json, csv, parquet, eml, mbox, transcript."),
+    columns: Optional[str] = typer.Option(None, "--columns", help="Column mapping, e.g. conversation_id=ticket_id,role=author_type."),
+    agent_address: List[str] = typer.Option([], "--agent-address", help="Agent e-mail address or @domain (repeatable)."),
+    agent_name: List[str] = typer.Option([], "--agent-name", help="Agent speaker name (repeatable)."),
+    channel: Optional[str] = typer.Option(None, "--channel", help="Channel for sources that do not say."),
+    standards: Optional[Path] = typer.Option(None, "--standards", help="Standards YAML (default: the shipped one)."),
+    no_standards: bool = typer.Option(False, "--no-standards", help="Score only; check no standards."),
+    dimension: List[str] = typer.Option([], "--dimension", "-d", help="Score only these dimensions (repeatable)."),
+    tier: str = typer.Option("fast", "--tier", help="Model tier: fast or accurate."),
+    errors: Optional[Path] = typer.Option(None, "--errors", help="Errors file (default: errors.jsonl beside --out)."),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record."),
+    batch_size: int = typer.Option(256, "--batch-size", min=1),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary line."),
+) -> None:
+    """Score conversations and check them against the standards."""
+    from .batch.runner import StrictStop, run
+    from .pipeline import load
+
+    try:
+        options = _options(columns, agent_address, agent_name, channel)
+        qa = load(standards=False if no_standards else standards, tier=tier, dimensions=dimension or None,
+                  agent_names=agent_name, agent_addresses=agent_address)
+        qa.options = options
+        stats = run(paths, out, qa, format=format, options=options, turns=turns, strict=strict,
+                    errors_path=errors, batch_size=batch_size)
+    except StrictStop as stop:
+        _fail(f"stopped (--strict): {stop.error}", 1)
+    except (ConfigError, InputError, AnalyzerError) as exc:
+        _fail(str(exc))
+    if not quiet:
+        typer.echo(stats.line() + f" -> {out}", err=True)
+        if stats.errors:
+            typer.echo(f"{stats.errors} records failed: see {stats.outputs['errors']}", err=True)
+    raise typer.Exit(1 if stats.errors else 0)
+
+
+@app.command()
+def explain(
+    path: Path = typer.Argument(..., help="File or archive holding the conversation."),
+    conversation_id: Optional[str] = typer.Option(None, "--id", help="Conversation id (default: the first)."),
+    standards: Optional[Path] = typer.Option(None, "--standards"),
+    format: str = typer.Option("auto", "--format"),
+) -> None:
+    """Print one conversation turn by turn with its scores and flags."""
+    from . import read
+    from .pipeline import load
+
+    conversation = next((c for c in read(path, format=format, on_error=lambda e: None)
+                         if conversation_id is None or c.id == conversation_id), None)
+    if conversation is None:
+        _fail(f"no conversation {conversation_id!r} in {path}")
+    try:
+        analysis = load(standards=standards).analyze(conversation)
+    except AnalyzerError as exc:
+        _fail(str(exc))
+    conv = analysis.conversation
+    typer.echo(f"{conv.id}  channel={conv.channel} language={conv.language} "
+               f"qa_score={analysis.qa_score} passed={analysis.passed}")
+    for turn in conv.turns:
+        stamp = turn.timestamp.isoformat() if turn.timestamp else "-"
+        typer.echo(f"\n[{turn.index}] {turn.role} ({turn.speaker or '-'}, {turn.language or '?'}, {stamp})")
+        typer.echo(f"    {turn.text}")
+        for s in (s for s in analysis.scores if s.turn == turn.index):
+            evidence = ", ".join(f"{e.label}:'{e.text(conv)}'" for e in s.evidence[:4])
+            typer.echo(f"    {s.dimension:<11} {s.value:.2f} {s.label:<10} {evidence}")
+    if analysis.flags:
+        typer.echo("\nFlags:")
+    for flag in analysis.flags:
+        typer.echo(f"  {flag.severity:<8} {flag.standard:<16} turns {list(flag.turns)}: {flag.message}")
+
+
+@standards_app.command("check")
+def standards_check(file: Path = typer.Argument(..., help="Standards YAML to validate.")) -> None:
+    """Validate a standards file and print every problem at once."""
+    from .standards import validate
+
+    problems = validate(file)
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise typer.Exit(2)
+    typer.echo(f"{file}: OK")
+
+
+@app.command()
+def train(
+    dimension: str = typer.Argument(..., help="politeness, empathy, sentiment, complaint or ownership."),
+    data: Path = typer.Option(DEFAULT_DATA, "--data", help="The shared data folder."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Model folder (default: models/<dimension>)."),
+    seed: int = typer.Option(0, "--seed"),
+    quick: bool = typer.Option(False, "--quick", help="A small real run on a subset."),
+) -> None:
+    """Train a model from the labelled data, evaluate it on its held-out split and write its card."""
+    from .pipeline import MODELS_DIR
+    from .train import train as train_model
+
+    metrics = train_model(dimension, data, out or MODELS_DIR / dimension, seed=seed, quick=quick)
+    typer.echo(json.dumps(metrics, indent=2, default=str))
+
+
+@app.command()
+def evaluate(
+    dimension: str = typer.Argument(...),
+    data: Path = typer.Option(DEFAULT_DATA, "--data"),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default: models/<dimension>)."),
+) -> None:
+    """Evaluate a shipped model on its held-out split."""
+    from .pipeline import MODELS_DIR
+    from .train import evaluate as evaluate_model
+
+    metrics = evaluate_model(dimension, data, model or MODELS_DIR / dimension)
+    typer.echo(json.dumps(metrics, indent=2, default=str))
+
+
+def main() -> None:  # pragma: no cover
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    app()
