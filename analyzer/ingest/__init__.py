@@ -66,11 +66,18 @@ def read(
         return
     paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
     for path in paths:
+        emails: list[tuple[str, bytes]] = []  # single-message .eml files are threaded together per path
         for entry in walk(path, opts):
             if isinstance(entry, InputError):
                 handle(entry)
-                continue
-            yield from _route(_read_entry(entry, format, opts), handle)
+            elif format in ("auto", "eml") and entry.name.lower().endswith(".eml"):
+                emails.append(_slurp(entry, handle))
+            else:
+                yield from _route(_read_entry(entry, format, opts), handle)
+        if emails:
+            from .email import read_eml_files
+
+            yield from _route(_located_files(read_eml_files([e for e in emails if e[1]], opts)), handle)
 
 
 def read_stream(stream: BinaryIO, name: str, format: str = "auto", options: ReadOptions | None = None,
@@ -78,6 +85,29 @@ def read_stream(stream: BinaryIO, name: str, format: str = "auto", options: Read
     """Read one already-open binary stream (an upload, a socket) named ``name``."""
     entry = Entry(name, lambda: stream)
     yield from _route(_read_entry(entry, format, options or ReadOptions()), on_error or _raise)
+
+
+def _slurp(entry: Entry, handle: OnError) -> tuple[str, bytes]:
+    """Read a small file whole (an e-mail), reporting what cannot be read."""
+    try:
+        with entry.open() as stream:
+            data = stream.read()
+    except InputError as err:
+        handle(err.located(entry.name))
+        return entry.name, b""
+    except OSError as exc:
+        handle(InputError(Errors.E001.format(source=entry.name, format="a file", reason=exc), entry.name))
+        return entry.name, b""
+    if not data:
+        handle(InputError(Errors.E015, entry.name))
+    return entry.name, data
+
+
+def _located_files(items: Iterator[Conversation | InputError]) -> Iterator[Conversation | InputError]:
+    for item in items:
+        if isinstance(item, Conversation) and "file" not in item.meta and "files" in item.meta:
+            item = dataclasses.replace(item, meta={**item.meta, "file": item.meta["files"][0]})
+        yield item
 
 
 def _route(items: Iterator[Conversation | InputError], handle: OnError) -> Iterator[Conversation]:

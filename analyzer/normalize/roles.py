@@ -57,6 +57,8 @@ def role_from_label(label: object) -> Role | None:
     folded = _fold(str(label))
     if folded in _FOLDED:
         return _FOLDED[folded]
+    if any(word in folded for word in ("service", "support", "care", "helpdesk")):
+        return "agent"  # "Customer Service Rep", "customer_care": the company side
     words = [w for w in folded.replace("_", " ").split() if w]
     for word in words:
         if word in _FOLDED:
