@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -51,10 +52,14 @@ def score(
     tier: str = typer.Option("fast", "--tier", help="Model tier: fast or accurate."),
     errors: Optional[Path] = typer.Option(None, "--errors", help="Errors file (default: errors.jsonl beside --out)."),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record."),
-    batch_size: int = typer.Option(256, "--batch-size", min=1),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary line."),
+    workers: int = typer.Option(os.cpu_count() or 1, "--workers", "-w", min=1, help="Scoring processes (default: cores)."),
+    chunk_size: int = typer.Option(500, "--chunk-size", min=1, help="Conversations per unit of work."),
+    resume: bool = typer.Option(False, "--resume", help="Finish a killed run: finished chunks are kept."),
+    partitioned: bool = typer.Option(False, "--partitioned", help="Write OUT as a folder of Parquet parts."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary line."),
 ) -> None:
     """Score conversations and check them against the standards."""
+    from .batch.progress import Progress
     from .batch.runner import StrictStop, run
     from .pipeline import load
 
@@ -63,11 +68,14 @@ def score(
         qa = load(standards=False if no_standards else standards, tier=tier, dimensions=dimension or None,
                   agent_names=agent_name, agent_addresses=agent_address)
         qa.options = options
-        stats = run(paths, out, qa, format=format, options=options, turns=turns, strict=strict,
-                    errors_path=errors, batch_size=batch_size)
+        progress = Progress(enabled=False if quiet else None)
+        stats = run(paths, out, qa, format=format, options=options, turns=turns, strict=strict, errors_path=errors,
+                    chunk_size=chunk_size, workers=workers, resume=resume, partitioned=partitioned,
+                    on_progress=progress)
+        progress.close()
     except StrictStop as stop:
         _fail(f"stopped (--strict): {stop.error}", 1)
-    except (ConfigError, InputError, AnalyzerError) as exc:
+    except (ConfigError, InputError, AnalyzerError, ValueError) as exc:
         _fail(str(exc))
     if not quiet:
         typer.echo(stats.line() + f" -> {out}", err=True)

@@ -1,26 +1,33 @@
-"""Stream an archive through the pipeline into result files.
+"""Stream an archive through the pipeline into result files: chunked, parallel, resumable.
 
-Every input record ends in the results or in the errors file: readers hand bad
-records to ``on_error``, which writes them to ``errors.jsonl`` as they happen.
-Outputs are written atomically (see :class:`analyzer.io.RowWriter`).
+The reader streams conversations; they are cut into chunks of ``chunk_size`` in reading
+order (deterministic for a given input). Each chunk is scored (all its turns through each
+model at once), written as part files and recorded in a manifest (see :mod:`.parts`).
+At the end the parts are merged in chunk order, so the output is the same whatever the
+number of workers, and identical after ``resume=True`` picks up a killed run.
+Every input record ends in the results or in ``errors.jsonl``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
+import multiprocessing
+import shutil
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from ..errors import InputError
 from ..ingest import read
 from ..ingest.options import ReadOptions
-from ..io.rows import (
-    FLAG_COLUMNS, conversation_columns, conversation_row, error_row, flag_rows, turn_columns, turn_rows,
-)
-from ..io.writers import RowWriter
+from ..io.rows import conversation_row, error_row, flag_rows, turn_rows
 from ..pipeline import Analyzer
+from ..types import Conversation
+from .parts import WorkDir
 
 
 @dataclass
@@ -29,6 +36,8 @@ class RunStats:
     turns: int = 0
     flags: int = 0
     errors: int = 0
+    chunks: int = 0
+    chunks_resumed: int = 0
     seconds: float = 0.0
     outputs: dict[str, str] = field(default_factory=dict)
 
@@ -36,22 +45,98 @@ class RunStats:
     def rate(self) -> float:
         return self.conversations / self.seconds if self.seconds else 0.0
 
+    def add(self, chunk_stats: dict[str, int]) -> None:
+        self.conversations += chunk_stats["conversations"]
+        self.turns += chunk_stats["turns"]
+        self.flags += chunk_stats["flags"]
+        self.errors += chunk_stats["errors"]
+        self.chunks += 1
+
     def line(self) -> str:
+        resumed = f", {self.chunks_resumed} chunks resumed" if self.chunks_resumed else ""
         return (f"{self.conversations} conversations, {self.turns} turns, {self.flags} flags, "
-                f"{self.errors} errors in {self.seconds:.1f}s ({self.rate:.0f} conv/s)")
+                f"{self.errors} errors in {self.seconds:.1f}s ({self.rate:.0f} conv/s){resumed}")
 
 
 class StrictStop(Exception):
-    """Raised by ``--strict`` on the first bad record."""
+    """Raised by ``strict=True`` on the first bad record."""
 
     def __init__(self, error: InputError) -> None:
         super().__init__(str(error))
         self.error = error
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """A unit of work: conversations in reading order plus the errors met while reading them."""
+
+    index: int
+    conversations: tuple[Conversation, ...]
+    errors: tuple[dict[str, Any], ...]
+
+
 def sibling(out: Path, kind: str) -> Path:
     """``results.parquet`` → ``results.turns.parquet``."""
     return out.with_name(f"{out.stem}.{kind}{out.suffix}")
+
+
+def chunks(paths: Sequence[str | Path], chunk_size: int, *, format: str = "auto",
+           options: ReadOptions | None = None, strict: bool = False) -> Iterator[Chunk]:
+    """Cut the input into chunks; errors go with the chunk being read when they occur."""
+    pending_errors: list[dict[str, Any]] = []
+
+    def on_error(error: InputError) -> None:
+        if strict:
+            raise StrictStop(error)
+        pending_errors.append(error_row(error))
+
+    stream = read(list(paths), format=format, on_error=on_error, options=options)
+    for index in itertools.count():
+        batch = tuple(itertools.islice(stream, chunk_size))
+        errors, pending_errors[:] = tuple(pending_errors), []
+        if not batch and not errors:
+            return
+        yield Chunk(index, batch, errors)
+        if not batch:
+            return
+
+
+def score_chunk(analyzer: Analyzer, chunk: Chunk, work: WorkDir, turns: bool) -> dict[str, int]:
+    """Score one chunk and write its parts. Returns its counts."""
+    tables: dict[str, list[dict[str, Any]]] = {"conversations": [], "flags": [], "errors": list(chunk.errors)}
+    if turns:
+        tables["turns"] = []
+    n_turns = n_flags = 0
+    for analysis in analyzer.pipe(chunk.conversations, batch_size=max(len(chunk.conversations), 1)):
+        tables["conversations"].append(conversation_row(analysis))
+        tables["flags"].extend(flag_rows(analysis))
+        if turns:
+            tables["turns"].extend(turn_rows(analysis))
+        n_turns += len(analysis.conversation.turns)
+        n_flags += len(analysis.flags)
+    work.write_chunk(chunk.index, tables, analyzer.dimensions)
+    return {"conversations": len(chunk.conversations), "turns": n_turns, "flags": n_flags, "errors": len(chunk.errors)}
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(analyzer: Analyzer, work: WorkDir, turns: bool) -> None:
+    """Runs once per worker process: the models arrive (and load) once, not per chunk."""
+    _WORKER.update(analyzer=analyzer, work=work, turns=turns)
+
+
+def _score_in_worker(chunk: Chunk) -> tuple[int, dict[str, int]]:
+    return chunk.index, score_chunk(_WORKER["analyzer"], chunk, _WORKER["work"], _WORKER["turns"])
+
+
+def _describe(paths, out, format, options, turns, chunk_size, analyzer) -> dict[str, Any]:
+    description = {
+        "inputs": [str(Path(p).resolve()) for p in paths], "out": str(Path(out).resolve()), "format": format,
+        "options": dataclasses.asdict(options) if options else None, "turns": turns, "chunk_size": chunk_size,
+        "dimensions": list(analyzer.dimensions),
+    }
+    return json.loads(json.dumps(description, default=str))
 
 
 def run(
@@ -64,57 +149,88 @@ def run(
     turns: bool = False,
     strict: bool = False,
     errors_path: str | Path | None = None,
-    batch_size: int = 256,
+    chunk_size: int = 500,
+    workers: int = 1,
+    resume: bool = False,
+    partitioned: bool = False,
     on_progress: Callable[[RunStats], None] | None = None,
 ) -> RunStats:
     """Score ``paths`` into ``out`` (+ ``.flags``, optional ``.turns``) and ``errors.jsonl``.
+
+    Args:
+        workers: processes scoring chunks in parallel (each loads the models once).
+        resume: finish a killed run: chunks in its manifest are not redone.
+        partitioned: keep ``out`` as a folder of part files (for very large runs) instead of merging.
 
     Returns:
         The run's :class:`RunStats`; ``stats.errors > 0`` means some records failed.
     """
     out = Path(out)
-    errors_file = Path(errors_path) if errors_path else out.parent / "errors.jsonl"
-    stats = RunStats()
+    suffix = ".parquet" if partitioned else out.suffix
+    work = WorkDir(out if partitioned else out.with_name(out.name + ".parts"), suffix)
+    done = work.start(_describe(paths, out, format, options, turns, chunk_size, analyzer), resume)
+    stats = RunStats(chunks_resumed=len(done))
     start = time.perf_counter()
-    dims = list(analyzer.dimensions)
-    writers = {"conversations": RowWriter(out, conversation_columns(dims)),
-               "flags": RowWriter(sibling(out, "flags"), FLAG_COLUMNS)}
-    if turns:
-        writers["turns"] = RowWriter(sibling(out, "turns"), turn_columns(dims))
-    errors_file.parent.mkdir(parents=True, exist_ok=True)
-    errors_partial = errors_file.with_name(errors_file.name + ".partial")
-    error_stream = open(errors_partial, "w", encoding="utf-8")
 
-    def on_error(error: InputError) -> None:
-        stats.errors += 1
-        error_stream.write(json.dumps(error_row(error), ensure_ascii=False) + "\n")
-        if strict:
-            raise StrictStop(error)
+    def finished(index: int, chunk_stats: dict[str, int]) -> None:
+        work.record(index, chunk_stats)
+        stats.add(chunk_stats)
+        stats.seconds = time.perf_counter() - start
+        if on_progress:
+            on_progress(stats)
 
-    try:
-        conversations = read(paths, format=format, on_error=on_error, options=options)
-        for analysis in analyzer.pipe(conversations, batch_size=batch_size):
-            stats.conversations += 1
-            stats.turns += len(analysis.conversation.turns)
-            stats.flags += len(analysis.flags)
-            writers["conversations"].write(conversation_row(analysis))
-            writers["flags"].write_all(flag_rows(analysis))
-            if turns:
-                writers["turns"].write_all(turn_rows(analysis))
-            if on_progress and stats.conversations % 100 == 0:
-                stats.seconds = time.perf_counter() - start
-                on_progress(stats)
-    except BaseException:
-        for writer in writers.values():
-            writer.abort()
-        error_stream.close()
-        errors_partial.replace(errors_file)  # the errors seen so far are worth keeping
-        raise
-    for name, writer in writers.items():
-        writer.close()
-        stats.outputs[name] = str(writer.path)
-    error_stream.close()
-    errors_partial.replace(errors_file)
-    stats.outputs["errors"] = str(errors_file)
+    all_chunks: list[int] = []
+    todo = (c for c in chunks(paths, chunk_size, format=format, options=options, strict=strict)
+            if not (all_chunks.append(c.index) or c.index in done))
+    if workers <= 1:
+        for chunk in todo:
+            finished(chunk.index, score_chunk(analyzer, chunk, work, turns))
+    else:
+        _run_parallel(todo, analyzer, work, turns, workers, finished)
+    _add_resumed(stats, work, done)
+    if not partitioned:
+        errors_file = Path(errors_path) if errors_path else out.parent / "errors.jsonl"
+        _merge(work, out, errors_file, all_chunks, analyzer.dimensions, turns, stats)
     stats.seconds = time.perf_counter() - start
     return stats
+
+
+def _run_parallel(todo: Iterator[Chunk], analyzer: Analyzer, work: WorkDir, turns: bool, workers: int,
+                  finished: Callable[[int, dict[str, int]], None]) -> None:
+    """At most ``2 × workers`` chunks in flight, so memory stays flat."""
+    context = multiprocessing.get_context("spawn")  # no fork: model threads and locks stay sane
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                             initargs=(analyzer, work, turns)) as pool:
+        in_flight: set[Future] = set()
+        for chunk in todo:
+            in_flight.add(pool.submit(_score_in_worker, chunk))
+            if len(in_flight) >= 2 * workers:
+                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    finished(*future.result())
+        for future in in_flight:
+            finished(*future.result())
+
+
+def _add_resumed(stats: RunStats, work: WorkDir, done: set[int]) -> None:
+    if not done:
+        return
+    for line in work.manifest.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry["chunk"] in done:
+            stats.add(entry)
+            done = done - {entry["chunk"]}
+
+
+def _merge(work: WorkDir, out: Path, errors_file: Path, chunks_seen: list[int], dimensions, turns: bool,
+           stats: RunStats) -> None:
+    tables = {"conversations": out, "flags": sibling(out, "flags"), "errors": errors_file}
+    if turns:
+        tables["turns"] = sibling(out, "turns")
+    for table, path in tables.items():
+        work.merge(table, path, dimensions, chunks_seen)
+        stats.outputs[table] = str(path)
+    shutil.rmtree(work.root)

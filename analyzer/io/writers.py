@@ -71,10 +71,7 @@ class RowWriter:
             self.write(row)
 
     def _schema(self):
-        import pyarrow as pa
-
-        kinds = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "string": pa.string()}
-        return pa.schema([(c, kinds[column_kind(c)]) for c in self.columns])
+        return arrow_schema(self.columns)
 
     def _flush_parquet(self) -> None:
         import pyarrow as pa
@@ -117,6 +114,14 @@ class RowWriter:
             self.close()
         else:
             self.abort()
+
+
+def arrow_schema(columns: Sequence[str]):
+    """The stable Arrow schema of a results table with these columns."""
+    import pyarrow as pa
+
+    kinds = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "string": pa.string()}
+    return pa.schema([(c, kinds[column_kind(c)]) for c in columns])
 
 
 def _cast(value: Any, kind: str) -> Any:
