@@ -56,6 +56,8 @@ def score(
     chunk_size: int = typer.Option(500, "--chunk-size", min=1, help="Conversations per unit of work."),
     resume: bool = typer.Option(False, "--resume", help="Finish a killed run: finished chunks are kept."),
     partitioned: bool = typer.Option(False, "--partitioned", help="Write OUT as a folder of Parquet parts."),
+    engine: str = typer.Option("local", "--engine", help="local (processes here) or dask (a Dask cluster)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, tcp://HOST:PORT."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress and no summary line."),
 ) -> None:
     """Score conversations and check them against the standards."""
@@ -71,7 +73,7 @@ def score(
         progress = Progress(enabled=False if quiet else None)
         stats = run(paths, out, qa, format=format, options=options, turns=turns, strict=strict, errors_path=errors,
                     chunk_size=chunk_size, workers=workers, resume=resume, partitioned=partitioned,
-                    on_progress=progress)
+                    engine=engine, scheduler=scheduler, on_progress=progress)
         progress.close()
     except StrictStop as stop:
         _fail(f"stopped (--strict): {stop.error}", 1)

@@ -87,6 +87,13 @@ class WorkDir:
             f.flush()
             os.fsync(f.fileno())
 
+    def record_unit(self, unit: int, chunk_ids: list[int], stats: dict[str, int] | None = None) -> None:
+        """Append a finished unit of a distributed run (all its chunks at once), durably."""
+        with open(self.manifest, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"unit_done": unit, "chunks": chunk_ids, "stats": stats or {}}) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
     def merge(self, table: str, out: Path, dimensions: Sequence[str], chunks: Iterable[int]) -> int:
         """Concatenate ``table``'s parts in chunk order into ``out`` (atomic). Returns the row count."""
         parts = [self.part(table, c) for c in sorted(chunks)]

@@ -153,6 +153,8 @@ def run(
     workers: int = 1,
     resume: bool = False,
     partitioned: bool = False,
+    engine: str = "local",
+    scheduler: str | None = None,
     on_progress: Callable[[RunStats], None] | None = None,
 ) -> RunStats:
     """Score ``paths`` into ``out`` (+ ``.flags``, optional ``.turns``) and ``errors.jsonl``.
@@ -161,6 +163,7 @@ def run(
         workers: processes scoring chunks in parallel (each loads the models once).
         resume: finish a killed run: chunks in its manifest are not redone.
         partitioned: keep ``out`` as a folder of part files (for very large runs) instead of merging.
+        engine: ``local`` (processes on this machine) or ``dask`` (a Dask cluster at ``scheduler``).
 
     Returns:
         The run's :class:`RunStats`; ``stats.errors > 0`` means some records failed.
@@ -168,17 +171,34 @@ def run(
     out = Path(out)
     suffix = ".parquet" if partitioned else out.suffix
     work = WorkDir(out if partitioned else out.with_name(out.name + ".parts"), suffix)
-    done = work.start(_describe(paths, out, format, options, turns, chunk_size, analyzer), resume)
+    description = {**_describe(paths, out, format, options, turns, chunk_size, analyzer), "engine": engine}
+    done = work.start(description, resume)
     stats = RunStats(chunks_resumed=len(done))
     start = time.perf_counter()
 
-    def finished(index: int, chunk_stats: dict[str, int]) -> None:
-        work.record(index, chunk_stats)
+    def progressed(chunk_stats: dict[str, int]) -> None:
         stats.add(chunk_stats)
         stats.seconds = time.perf_counter() - start
         if on_progress:
             on_progress(stats)
 
+    def finished(index: int, chunk_stats: dict[str, int]) -> None:
+        work.record(index, chunk_stats)
+        progressed(chunk_stats)
+
+    if engine == "dask":
+        from .dask import default_scheduler, resumed_stats, run_on_dask
+
+        address = scheduler or default_scheduler()
+        if not address:
+            raise ValueError("--engine dask needs --scheduler tcp://HOST:PORT (or DASK_SCHEDULER_ADDRESS)")
+        for kept in resumed_stats(work) if resume else []:
+            stats.add(kept)
+        all_chunks = run_on_dask(paths, work, analyzer, scheduler=address, turns=turns, chunk_size=chunk_size,
+                                 format=format, options=options, on_chunk=lambda _, s: progressed(s))
+        return _finish(work, out, errors_path, all_chunks, analyzer, turns, partitioned, stats, start)
+    if engine != "local":
+        raise ValueError(f"unknown engine {engine!r}: use local or dask")
     all_chunks: list[int] = []
     todo = (c for c in chunks(paths, chunk_size, format=format, options=options, strict=strict)
             if not (all_chunks.append(c.index) or c.index in done))
@@ -188,6 +208,11 @@ def run(
     else:
         _run_parallel(todo, analyzer, work, turns, workers, finished)
     _add_resumed(stats, work, done)
+    return _finish(work, out, errors_path, all_chunks, analyzer, turns, partitioned, stats, start)
+
+
+def _finish(work: WorkDir, out: Path, errors_path, all_chunks: list[int], analyzer: Analyzer, turns: bool,
+            partitioned: bool, stats: RunStats, start: float) -> RunStats:
     if not partitioned:
         errors_file = Path(errors_path) if errors_path else out.parent / "errors.jsonl"
         _merge(work, out, errors_file, all_chunks, analyzer.dimensions, turns, stats)

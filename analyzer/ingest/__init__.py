@@ -65,8 +65,8 @@ def read(
         yield from _route(from_hf(source, opts), handle)
         return
     paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+    emails: list[tuple[str, bytes]] = []  # single-message .eml files are threaded together, after the rest
     for path in paths:
-        emails: list[tuple[str, bytes]] = []  # single-message .eml files are threaded together per path
         for entry in walk(path, opts):
             if isinstance(entry, InputError):
                 handle(entry)
@@ -74,10 +74,10 @@ def read(
                 emails.append(_slurp(entry, handle))
             else:
                 yield from _route(_read_entry(entry, format, opts), handle)
-        if emails:
-            from .email import read_eml_files
+    if emails:
+        from .email import read_eml_files
 
-            yield from _route(_located_files(read_eml_files([e for e in emails if e[1]], opts)), handle)
+        yield from _route(read_eml_files([e for e in emails if e[1]], opts), handle)
 
 
 def read_stream(stream: BinaryIO, name: str, format: str = "auto", options: ReadOptions | None = None,
@@ -101,13 +101,6 @@ def _slurp(entry: Entry, handle: OnError) -> tuple[str, bytes]:
     if not data:
         handle(InputError(Errors.E015, entry.name))
     return entry.name, data
-
-
-def _located_files(items: Iterator[Conversation | InputError]) -> Iterator[Conversation | InputError]:
-    for item in items:
-        if isinstance(item, Conversation) and "file" not in item.meta and "files" in item.meta:
-            item = dataclasses.replace(item, meta={**item.meta, "file": item.meta["files"][0]})
-        yield item
 
 
 def _route(items: Iterator[Conversation | InputError], handle: OnError) -> Iterator[Conversation]:
