@@ -37,6 +37,7 @@ def conversation_row(analysis: Analysis) -> dict[str, Any]:
     row["passed"] = analysis.passed
     row["n_flags"] = len(analysis.flags)
     row["flags"] = ";".join(sorted({f.standard for f in analysis.flags}))
+    row.setdefault("standards_evaluated", None)
     return row
 
 
@@ -108,7 +109,7 @@ def conversation_columns(dimensions: tuple[str, ...] | list[str]) -> list[str]:
         cols += ["customer_sentiment_start", "customer_sentiment_end"]
     if "ownership" in dimensions:
         cols += ["ownership_share_owns", "ownership_share_deflects", "first_deflection_turn"]
-    return cols + ["qa_score", "passed", "n_flags", "flags"]
+    return cols + ["qa_score", "passed", "n_flags", "flags", "standards_evaluated"]
 
 
 def turn_columns(dimensions: tuple[str, ...] | list[str]) -> list[str]:
