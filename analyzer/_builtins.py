@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable
 
-from .registry import readers, scorers
+from .registry import readers, rules, scorers
 
 
 def lazy(target: str) -> Callable[..., Any]:
@@ -46,3 +46,15 @@ _SCORERS = {name: f"analyzer.scorers.{name}:load" for name in ("politeness", "em
 for _name, _target in _SCORERS.items():
     if _name not in scorers._items:
         scorers.register(_name, func=lazy(_target))
+
+
+def _register_rules() -> None:
+    """Mirror the standards' rule table (analyzer/standards/rules) into the registry."""
+    from .standards.rules import RULES
+
+    for name, func in RULES.items():
+        if name not in rules._items:
+            rules.register(name, func=func)
+
+
+_register_rules()

@@ -224,11 +224,18 @@ class Flag:
         object.__setattr__(self, "evidence", tuple(self.evidence))
 
     def to_dict(self, conversation: Conversation | None = None) -> dict[str, Any]:
+        """JSON-able; the quoted evidence text is PII-masked (card numbers, codes, e-mails, phones)."""
+        from .normalize.redact import mask_pii
+
+        evidence = [s.to_dict(conversation) for s in self.evidence]
+        for item in evidence:
+            if "text" in item:
+                item["text"] = mask_pii(item["text"])
         return {
             "standard": self.standard,
             "severity": self.severity,
             "turns": list(self.turns),
-            "evidence": [s.to_dict(conversation) for s in self.evidence],
+            "evidence": evidence,
             "observed": self.observed,
             "threshold": self.threshold,
             "message": self.message,

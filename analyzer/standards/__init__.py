@@ -9,7 +9,7 @@ Example:
 
 from .config import DEFAULT_PATH, Standard, StandardsSet, load_standards, validate
 from .engine import CheckResult, check, qa_score
-from .pii import mask_pii
+from ..normalize.redact import mask_pii
 from .rules import RULES
 from .scorecard import scorecard
 

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 from ..types import Conversation, Flag, TurnScore
 from .config import Standard, StandardsSet
-from .pii import mask_pii
+from ..normalize.redact import mask_pii
 from .rules.base import Breach, NotEvaluated
 
 log = logging.getLogger(__name__)

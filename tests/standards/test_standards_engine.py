@@ -10,7 +10,7 @@ import pytest
 from standards_helpers import LANGUAGES, load_samples, sample, scores_for
 
 from analyzer.standards import check, load_standards, mask_pii
-from analyzer.standards.pii import find_cards, luhn_ok
+from analyzer.normalize.redact import find_cards, luhn_ok
 from analyzer.types import Conversation, Turn
 
 STANDARDS = load_standards()

@@ -8,7 +8,7 @@ from typing import Iterator, Sequence
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...types import Conversation, Span, TurnScore
-from ..pii import find_cards
+from ...normalize.redact import find_cards
 from .base import Breach, NotEvaluated, Params, Roles, rule
 from .markers import Categories, fold, find_in_turn
 
