@@ -102,9 +102,10 @@ def personal(conv: Conversation, scores: Sequence[TurnScore], *, require_name: b
     evaluated = False
     if require_name and len(agents) >= min_agent_turns and (names or markers):
         evaluated = True
-        pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")\w*") if names else None
+        prefixes = tuple(names)  # a name matches the start of a word: "Kasiu" is addressed by "Kasi"
         addressed = any(
-            (pattern is not None and pattern.search(fold(t.text))) or (markers and find_in_turn(t, conv, markers))
+            (prefixes and any(word.startswith(prefixes) for word in _WORD.findall(fold(t.text))))
+            or (markers and find_in_turn(t, conv, markers))
             for t in agents
         )
         if not addressed:
@@ -127,6 +128,9 @@ def personal(conv: Conversation, scores: Sequence[TurnScore], *, require_name: b
             seen.append((turn, text))
     if not evaluated:
         raise NotEvaluated("no customer name and no long agent turns")
+
+
+_WORD = re.compile(r"\w+")
 
 
 class PostponeParams(Params):
