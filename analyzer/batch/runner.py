@@ -202,7 +202,9 @@ def run(
     all_chunks: list[int] = []
     todo = (c for c in chunks(paths, chunk_size, format=format, options=options, strict=strict)
             if not (all_chunks.append(c.index) or c.index in done))
-    if workers <= 1:
+    head = list(itertools.islice(todo, 2))
+    todo = itertools.chain(head, todo)
+    if workers <= 1 or len(head) < 2:  # one chunk of work: starting processes would only cost time
         for chunk in todo:
             finished(chunk.index, score_chunk(analyzer, chunk, work, turns))
     else:
