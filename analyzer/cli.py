@@ -164,6 +164,40 @@ def evaluate(
     typer.echo(json.dumps(metrics, indent=2, default=str))
 
 
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; anything but loopback needs tokens."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    tokens_file: Optional[Path] = typer.Option(None, "--tokens-file", help="Bearer tokens, one a line (or ANALYZER_TOKENS=a,b)."),
+    insecure_no_auth: bool = typer.Option(False, "--insecure-no-auth", help="Serve without auth (loopback hosts only)."),
+    workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes."),
+    max_batch: int = typer.Option(64, "--max-batch", min=1, help="Conversations per /v1/score request."),
+    max_body_bytes: int = typer.Option(2_000_000, "--max-body-bytes", min=1, help="Request body limit (413 above it)."),
+    max_upload_bytes: int = typer.Option(256 * 2**20, "--max-upload-bytes", min=1, help="Upload limit for /v1/jobs."),
+    max_turns: int = typer.Option(500, "--max-turns", min=1, help="Turns per conversation (413 above it)."),
+    rate_limit: float = typer.Option(20.0, "--rate-limit", min=0, help="Requests/s per token; 0 turns it off."),
+    rate_burst: Optional[int] = typer.Option(None, "--rate-burst", min=1, help="Burst size (default 2 x rate)."),
+    standards: Optional[Path] = typer.Option(None, "--standards", help="Standards YAML (default: the shipped one)."),
+    no_standards: bool = typer.Option(False, "--no-standards", help="Score only; check no standards."),
+    dimension: List[str] = typer.Option([], "--dimension", "-d", help="Score only these dimensions (repeatable)."),
+    tier: str = typer.Option("fast", "--tier", help="Model tier: fast or accurate."),
+    jobs_dir: Optional[Path] = typer.Option(None, "--jobs-dir", help="Where job outputs go (default: a temp folder)."),
+    job_root: List[Path] = typer.Option([], "--job-root", help="Folder /v1/jobs may read server-side paths from (repeatable)."),
+    shutdown_timeout: float = typer.Option(30.0, "--shutdown-timeout", help="Seconds in-flight requests get on shutdown."),
+) -> None:
+    """Run the HTTP service: /v1/score, /v1/jobs, /v1/standards, /healthz, /readyz, /metrics."""
+    from .service import serve as run_service
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        run_service(host, port, tokens_file, insecure_no_auth, workers, max_batch, max_body_bytes, max_turns,
+                    rate_limit, False if no_standards else standards, tier, dimensions=dimension or None,
+                    jobs_dir=jobs_dir, job_roots=job_root, rate_burst=rate_burst,
+                    max_upload_bytes=max_upload_bytes, shutdown_timeout=shutdown_timeout)
+    except AnalyzerError as exc:
+        _fail(str(exc))
+
+
 def main() -> None:  # pragma: no cover
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     app()

@@ -68,7 +68,16 @@ class Analyzer:
         return next(self.pipe([coerce(conversation)]))
 
     def pipe(self, conversations: Iterable[Any], batch_size: int = 256) -> Iterator[Analysis]:
-        """Analyse many conversations lazily, scoring each chunk's turns in one call per model."""
+        """Analyse many conversations lazily, scoring each chunk's turns in one call per model.
+
+        Args:
+            conversations: an iterable of anything :meth:`analyze` takes, or a pandas DataFrame /
+                Hugging Face ``Dataset`` with one row per message (read as :func:`analyzer.read` does).
+        """
+        from .ingest import _is_dataframe, _is_hf_dataset, read
+
+        if _is_dataframe(conversations) or _is_hf_dataset(conversations):
+            conversations = read(conversations, options=self.options)
         iterator = iter(conversations)
         while chunk := list(itertools.islice(iterator, batch_size)):
             yield from self._analyze_chunk([self.normalize(coerce(c)) for c in chunk])
