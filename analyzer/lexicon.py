@@ -460,9 +460,28 @@ def match(text: str, language: str | None, categories: Iterable[str] | None = No
         >>> [(m.category, text[m.start:m.end]) for m in match(text, "pl", ["apology", "gratitude"])]
         [('apology', 'Przepraszamy'), ('gratitude', 'dziekuje')]
     """
-    lexicon, plan = _setup(language, categories)
+    lexicon, plan = _setup(language, categories)  # also refuses unknown categories
     if not text:
         return []
+    key = (text, lexicon.language)
+    found = _FOUND.get(key)
+    if found is None:
+        found = _FOUND[key] = tuple(_match(text, lexicon, _setup(language, None)[1]))
+        if len(_FOUND) > _FOUND_SIZE:
+            _FOUND.clear()
+    if categories is None:
+        return list(found)
+    wanted = {categories} if isinstance(categories, str) else set(categories)
+    return [m for m in found if m.category in wanted]
+
+
+_FOUND: dict[tuple[str, str], tuple[Marker, ...]] = {}
+"""Every marker of recently seen texts: a turn is matched once, whichever scorers and standards ask.
+Filtering all categories' markers equals matching the subset, since overlap is resolved per category."""
+_FOUND_SIZE = 20_000
+
+
+def _match(text: str, lexicon: Lexicon, plan: _Plan) -> list[Marker]:
     folded, breaks = _fold(text)
     hits: list[tuple[int, int, str, str]] = []
     ends: dict[str, int] = {}

@@ -216,3 +216,21 @@ def test_language_detect_keeps_languages_the_source_gave():
 def test_language_detect_without_any_text_leaves_none():
     out = detect_languages(_conv(("customer", "👍", {}), ("agent", "🙂", {})))
     assert [t.language for t in out.turns] == [None, None] and out.language is None
+
+
+def test_language_role_level_detection_agrees_with_per_turn_on_real_chats(shared_data):
+    """The default (one lingua call per role, per-turn only for odd turns) matches per-turn identification."""
+    import itertools
+
+    import analyzer
+    from analyzer.normalize.language import detect_languages
+
+    path = shared_data / "conversations" / "wmt24_chat_customer_support.jsonl"
+    same = total = 0
+    for conv in itertools.islice(analyzer.read(path), 120):
+        bare = conv.__class__(conv.id, tuple(t.__class__(t.index, t.role, t.text) for t in conv.turns))
+        fast, slow = detect_languages(bare), detect_languages(bare, per_turn=True)
+        for a, b in zip(fast.turns, slow.turns):
+            same += a.language == b.language
+            total += 1
+    assert same / total >= 0.97, f"agreement {same / total:.3f} over {total} turns"
