@@ -53,7 +53,7 @@ def test_runner_output_is_the_same_with_one_or_two_workers(tmp_path, archive):
 
 def test_runner_sigkill_then_resume_gives_exactly_once_output(tmp_path, archive):
     reference = tmp_path / "ref/r.parquet"
-    run([archive], reference, _qa(), chunk_size=25, workers=1)
+    run([archive], reference, analyzer.load(standards=False), chunk_size=25, workers=1)  # what the CLI below loads
     out = tmp_path / "killed/r.parquet"
     cmd = [sys.executable, "-m", "analyzer", "score", str(archive), "--out", str(out), "--no-standards",
            "--chunk-size", "25", "--workers", "1", "--quiet"]
