@@ -198,6 +198,48 @@ def serve(
         _fail(str(exc))
 
 
+@app.command()
+def calibrate(
+    reviews: Path = typer.Option(..., "--reviews", help="Review results, CSV or JSONL: conversation_id, score (0-100) and/or <standard>_pass columns."),
+    conversations: List[Path] = typer.Option(..., "--conversations", help="The reviewed conversations: files, folders or archives (repeatable)."),
+    standards: Optional[Path] = typer.Option(None, "--standards", help="Standards YAML to tune (default: the shipped one)."),
+    out: Path = typer.Option(Path("standards.calibrated.yaml"), "--out", "-o", help="Where the tuned standards YAML goes."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Report JSON, with a .md summary beside it (default: <out>.report.json)."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds for the held-out agreement."),
+    seed: int = typer.Option(0, "--seed"),
+    min_reviews: int = typer.Option(50, "--min-reviews", min=1, help="Refuse with fewer matched reviews than this."),
+    format: str = typer.Option("auto", "--format", help="Input format of --conversations."),
+    columns: Optional[str] = typer.Option(None, "--columns", help="Column mapping, e.g. conversation_id=ticket_id,role=author_type."),
+    dimension: List[str] = typer.Option([], "--dimension", "-d", help="Score only these dimensions (repeatable)."),
+    tier: str = typer.Option("fast", "--tier", help="Model tier: fast or accurate."),
+) -> None:
+    """Fit the standards' thresholds and weights to your QA team's own reviews (cross-validated)."""
+    from . import read
+    from .calibrate import calibrate as fit_standards
+    from .pipeline import load
+
+    skipped: list = []
+    try:
+        options = _options(columns, [], [], None)
+        qa = load(standards=False, tier=tier, dimensions=dimension or None)
+        qa.options = options
+        found = read(conversations, format=format, options=options, on_error=skipped.append)
+        result = fit_standards(found, reviews, standards=standards, folds=folds, seed=seed, qa=qa, min_reviews=min_reviews)
+        written = result.write(out, report or out.with_name(out.stem + ".report.json"))
+    except (ConfigError, InputError, AnalyzerError, ValueError, OSError) as exc:
+        _fail(str(exc))
+    if skipped:
+        typer.echo(f"{len(skipped)} unreadable records skipped (first: {skipped[0]})", err=True)
+    held = result.report["agreement"]["held_out"]
+    if "spearman" in held:
+        rho = held["spearman"]
+        typer.echo(f"held-out Spearman {rho['before']} -> {rho['after']} on {result.report['reviews']['used']} reviews", err=True)
+    for standard, kappa in held.get("kappa", {}).items():
+        if kappa["before"] is not None:
+            typer.echo(f"held-out kappa {standard}: {kappa['before']} -> {kappa['after']}", err=True)
+    typer.echo(f"{len(result.report['changes'])} changes; wrote {', '.join(map(str, written))}", err=True)
+
+
 def main() -> None:  # pragma: no cover
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     app()

@@ -45,6 +45,10 @@ class Errors:
     E040 = "E040 unknown {kind} {name!r}.{hint} Available: {available}."
     E041 = "E041 {kind} {name!r} is already registered; registering it again would silently replace it."
     E050 = "E050 {path}: {problems}"
+    # E060-E072: the HTTP service's errors (analyzer/service/api_errors.py)
+    E080 = ("E080 only {n} reviews match the conversations and carry a score or a pass/fail; calibration "
+            "needs at least {need} ({folds} folds). Review more conversations, or check that the review ids "
+            "match the conversation ids.")
 
 
 class Warnings:
