@@ -92,6 +92,7 @@ def explain(
     conversation_id: Optional[str] = typer.Option(None, "--id", help="Conversation id (default: the first)."),
     standards: Optional[Path] = typer.Option(None, "--standards"),
     format: str = typer.Option("auto", "--format"),
+    html: Optional[Path] = typer.Option(None, "--html", help="Also write the conversation as a standalone HTML page."),
 ) -> None:
     """Print one conversation turn by turn with its scores and flags."""
     from . import read
@@ -119,6 +120,11 @@ def explain(
         typer.echo("\nFlags:")
     for flag in analysis.flags:
         typer.echo(f"  {flag.severity:<8} {flag.standard:<16} turns {list(flag.turns)}: {flag.message}")
+    if html is not None:
+        from .display import render_html
+
+        html.write_text(render_html(analysis, standalone=True), encoding="utf-8")
+        typer.echo(f"\nHTML -> {html}")
 
 
 @standards_app.command("check")
@@ -238,6 +244,23 @@ def calibrate(
         if kappa["before"] is not None:
             typer.echo(f"held-out kappa {standard}: {kappa['before']} -> {kappa['after']}", err=True)
     typer.echo(f"{len(result.report['changes'])} changes; wrote {', '.join(map(str, written))}", err=True)
+
+
+@app.command()
+def report(
+    results: Path = typer.Argument(..., help="The --out of `analyzer score` (.parquet, .jsonl, .csv or a --partitioned folder)."),
+    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="The HTML file to write."),
+    title: Optional[str] = typer.Option(None, "--title", help="Page title."),
+    worst: int = typer.Option(10, "--worst", min=0, help="Lowest-scoring conversations shown turn by turn (needs --turns)."),
+) -> None:
+    """Write one self-contained HTML report over a scoring run."""
+    from .report import build_report
+
+    try:
+        path = build_report(results, out, title=title, worst=worst)
+    except (AnalyzerError, ValueError, OSError) as exc:
+        _fail(str(exc))
+    typer.echo(f"report -> {path}", err=True)
 
 
 def main() -> None:  # pragma: no cover

@@ -264,6 +264,12 @@ class Analysis:
                 return s
         return None
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the transcript with score bars, highlighted evidence and flags."""
+        from .display import render_html
+
+        return render_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         conv = self.conversation
         return {
