@@ -1,0 +1,279 @@
+"""Shared machinery of the trained scorers: model folders, features once per batch, the three stages.
+
+A model folder holds ``model.joblib`` (a dict ``{"featurizer": ..., "heads": {name: classifier}}``),
+``meta.json`` and ``MODEL_CARD.md``. :func:`load_model_dir` verifies the checksum recorded in
+``meta.json`` before unpickling (E031 on mismatch, E032 when missing) and warns with W012 when the
+scikit-learn version differs from the one that saved it.
+
+:class:`ModelScorer` follows the Hugging Face split ``preprocess -> _predict -> postprocess``; a
+dimension subclasses it and writes only ``postprocess`` (probabilities -> ``TurnScore``). All
+scorers whose featurizers have the same parameters share one feature matrix per batch (see
+:func:`shared_features`), so scoring four dimensions costs one featurization, not four.
+
+Tiers: ``tier="fast"`` is the hashed n-gram + calibrated linear model here; ``tier="accurate"``
+(a transformer head) is reserved: :func:`model_path` maps it to ``models/<name>/accurate/``.
+
+Example:
+    >>> from analyzer.scorers.base import model_path
+    >>> model_path("politeness").name
+    'politeness'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import warnings
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from ..errors import ConfigError, Errors, ModelError, Warnings
+from ..types import Turn, TurnScore
+
+logger = logging.getLogger(__name__)
+
+TIERS = ("fast", "accurate")
+SUPPORTED_LANGUAGES = ("en", "el", "pl", "hy")
+
+
+def model_path(name: str, model_dir: str | Path | None = None, tier: str = "fast") -> Path:
+    """The folder of model ``name``: ``model_dir`` if given, else the repo's ``models/<name>/``.
+
+    Args:
+        name: the dimension (``"politeness"``...).
+        model_dir: an explicit folder; wins over the default.
+        tier: ``"fast"`` (default) or ``"accurate"`` (``models/<name>/accurate/``, not shipped yet).
+    """
+    if tier not in TIERS:
+        raise ModelError(Errors.E040.format(kind="tier", name=tier, hint="", available=", ".join(TIERS)))
+    if model_dir is not None:
+        return Path(model_dir)
+    import analyzer
+
+    base = Path(analyzer.__file__).resolve().parents[1] / "models" / name
+    return base if tier == "fast" else base / "accurate"
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_model_dir(path: str | Path, name: str | None = None) -> tuple[Any, dict]:
+    """Read and verify a model folder.
+
+    Args:
+        path: folder with ``model.joblib`` and ``meta.json``.
+        name: the model's name, for the error message (default: the folder name).
+
+    Returns:
+        ``(model, meta)``: the unpickled object and the parsed ``meta.json``.
+
+    Raises:
+        ModelError: E032 when a file is missing, E031 when the checksum does not match.
+    """
+    path = Path(path)
+    name = name or path.name
+    model_file, meta_file = path / "model.joblib", path / "meta.json"
+    for f in (model_file, meta_file):
+        if not f.is_file():
+            raise ModelError(Errors.E032.format(path=f, name=name))
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    got = sha256_file(model_file)
+    if got != meta.get("sha256"):
+        raise ModelError(Errors.E031.format(path=model_file, expected=meta.get("sha256"), got=got))
+    import joblib
+    import sklearn
+
+    saved = meta.get("sklearn_version")
+    if saved and saved != sklearn.__version__:
+        message = Warnings.W012.format(path=path, library="scikit-learn", saved=saved, current=sklearn.__version__)
+        logger.warning(message)
+        warnings.warn(message, UserWarning, stacklevel=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sklearn's own InconsistentVersionWarning: W012 above says it
+        model = joblib.load(model_file)
+    return model, meta
+
+
+# ---------------------------------------------------------------------------------------------
+# One feature matrix per batch, shared by every scorer with the same featurizer parameters.
+
+_CACHE: "OrderedDict[tuple, Any]" = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 4
+
+
+def shared_features(featurizer: Any, texts: Sequence[str]) -> Any:
+    """``featurizer.transform(texts)``, computed once for a batch and reused by other scorers.
+
+    The cache key is the featurizer's ``cache_key`` (its parameters) plus the batch's texts, and
+    only the last few batches are kept, so memory stays flat. Thread-safe.
+
+    Args:
+        featurizer: an object with ``transform(list[str])`` and a hashable ``cache_key``.
+        texts: the batch's texts (all turns of the batch, whatever the role).
+    """
+    key = (getattr(featurizer, "cache_key", id(featurizer)), tuple(texts))
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
+    X = featurizer.transform(list(texts))
+    with _CACHE_LOCK:
+        _CACHE[key] = X
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return X
+
+
+def guess_language(text: str, language: str | None) -> str:
+    """The turn's language if it is one we support, else a script guess (Greek, Armenian, Polish letters), else ``en``."""
+    if language in SUPPORTED_LANGUAGES:
+        return language
+    for ch in text:
+        o = ord(ch)
+        if 0x0370 <= o <= 0x03FF or 0x1F00 <= o <= 0x1FFF:
+            return "el"
+        if 0x0530 <= o <= 0x058F:
+            return "hy"
+        if ch in "ąćęłńśźżĄĆĘŁŃŚŹŻ":
+            return "pl"
+    return "en"
+
+
+class ModelScorer:
+    """A trained, fast-tier scorer: shared hashed features, one calibrated linear head per output.
+
+    Subclasses set ``name`` and ``roles`` and implement :meth:`postprocess`. The object is
+    picklable (only plain attributes) and thread-safe for scoring (no state changes on ``score``).
+
+    Args:
+        model: the unpickled ``model.joblib`` dict (``featurizer``, ``heads``).
+        meta: the parsed ``meta.json``.
+        path: where it was loaded from (for messages).
+    """
+
+    name: str = ""
+    roles: frozenset[str] = frozenset({"agent", "customer"})
+
+    def __init__(self, model: Mapping[str, Any], meta: Mapping[str, Any], path: str | Path | None = None) -> None:
+        self.model = dict(model)
+        self.meta = dict(meta)
+        self.path = str(path) if path is not None else None
+        self.featurizer = self.model["featurizer"]
+        self.heads: dict[str, Any] = dict(self.model["heads"])
+        self.languages: frozenset[str] = frozenset(self.meta.get("languages", SUPPORTED_LANGUAGES))
+
+    @classmethod
+    def from_dir(cls, model_dir: str | Path | None = None, tier: str = "fast") -> "ModelScorer":
+        """Load a verified model folder (default ``models/<name>/``) into this scorer class."""
+        path = model_path(cls.name, model_dir, tier)
+        model, meta = load_model_dir(path, cls.name)
+        return cls(model, meta, path)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, path={self.path!r})"
+
+    # -- the three stages ----------------------------------------------------------------------
+    def preprocess(self, turns: Sequence[Turn]) -> Any:
+        """Features of every turn in the batch (shared with the other scorers of the batch)."""
+        return shared_features(self.featurizer, [t.text for t in turns])
+
+    def _predict(self, X: Any) -> dict[str, Any]:
+        """``{head: probabilities (n, classes)}`` for the rows of ``X``: the hot path."""
+        return {head: clf.predict_proba(X) for head, clf in self.heads.items()}
+
+    def classes(self, head: str) -> list:
+        """The class labels of ``head`` in column order of its probabilities."""
+        return list(self.heads[head].classes_)
+
+    def postprocess(self, turns: Sequence[Turn], proba: Mapping[str, Any]) -> list[TurnScore]:
+        """Probabilities -> one ``TurnScore`` per turn (implemented by each dimension)."""
+        raise NotImplementedError
+
+    def score(self, turns: Sequence[Turn]) -> list[TurnScore | None]:
+        """Score a batch; ``None`` for turns outside ``roles``. Same length and order as ``turns``."""
+        turns = list(turns)
+        keep = [i for i, t in enumerate(turns) if t.role in self.roles]
+        out: list[TurnScore | None] = [None] * len(turns)
+        if not keep:
+            return out
+        X = self.preprocess(turns)
+        if len(keep) != len(turns):
+            X = X[keep]
+        batch = [turns[i] for i in keep]
+        for i, s in zip(keep, self.postprocess(batch, self._predict(X))):
+            out[i] = s
+        return out
+
+    # -- helpers for postprocess ---------------------------------------------------------------
+    @staticmethod
+    def markers(turn: Turn, categories: Iterable[str] | None = None) -> list[Any]:
+        """Lexicon markers of ``turn`` in ``categories`` (``analyzer.lexicon.match``); empty without lexicons.
+
+        Markers of all :data:`EVIDENCE_CATEGORIES` are found once per text and shared by every
+        scorer of the batch (an LRU cache), so evidence costs one lexicon pass per turn.
+        """
+        wanted = frozenset(categories) if categories is not None else None
+        language = guess_language(turn.text, turn.language)
+        if wanted is None or not wanted <= EVIDENCE_CATEGORIES:
+            return _match(turn.text, language, wanted)
+        return [m for m in _shared_markers(turn.text, language) if m.category in wanted]
+
+
+EVIDENCE_CATEGORIES = frozenset({
+    "please", "gratitude", "apology", "greeting", "hedge", "deference", "direct_question", "bare_command",
+    "swearing", "insult", "formal_address", "informal_address",
+    "emotional_reaction", "interpretation", "exploration",
+})
+"""Marker categories computed together once per turn (politeness strategies + empathy mechanisms)."""
+
+_MARKERS: "OrderedDict[tuple[str, str], list]" = OrderedDict()
+_MARKERS_LOCK = threading.Lock()
+_MARKERS_SIZE = 8192
+
+
+def _match(text: str, language: str, categories: Iterable[str] | None) -> list[Any]:
+    try:
+        from ..lexicon import match
+
+        return list(match(text, language, list(categories) if categories is not None else None))
+    except (ImportError, ConfigError) as exc:  # lexicons ship separately; scores do not depend on them
+        logger.debug("no lexicon evidence: %s", exc)
+        return []
+
+
+def _shared_markers(text: str, language: str) -> list[Any]:
+    key = (text, language)
+    with _MARKERS_LOCK:
+        hit = _MARKERS.get(key)
+    if hit is not None:
+        return hit
+    found = _match(text, language, sorted(EVIDENCE_CATEGORIES))
+    with _MARKERS_LOCK:
+        _MARKERS[key] = found
+        while len(_MARKERS) > _MARKERS_SIZE:
+            _MARKERS.popitem(last=False)
+    return found
+
+
+def score_many(scorers: Iterable[Any], turns: Sequence[Turn]) -> dict[str, list[TurnScore | None]]:
+    """Run several scorers over one batch, computing shared features once.
+
+    Args:
+        scorers: loaded scorers.
+        turns: the batch.
+
+    Returns:
+        ``{scorer.name: scores}``, each the same length as ``turns``.
+    """
+    return {s.name: s.score(turns) for s in scorers}
