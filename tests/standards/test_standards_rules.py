@@ -234,3 +234,18 @@ def test_rules_whole_turn_evidence_quotes_the_turn(standard: str, language: str)
     quoted = span.text(conv)
     assert quoted and conv.turns[span.turn].text.startswith(quoted)
     assert " ".join(quoted.split())[:20] in flag.message  # the message quotes the evidence
+
+
+def test_standards_positive_tone_spares_apologies_but_not_plain_negativity():
+    """Negative sentiment words inside an apology are a caring tone; the same score without one is flagged."""
+    from analyzer.standards import check, load_standards
+    from analyzer.types import Conversation, Turn, TurnScore
+
+    def run(agent_text):
+        conv = Conversation("c", (Turn(0, "customer", "My bag is lost."), Turn(1, "agent", agent_text)))
+        score = TurnScore(1, "sentiment", 0.05, "negative", detail={"negative": 0.9, "neutral": 0.05, "positive": 0.05})
+        return [f for f in check(conv, [score], load_standards()).flags if f.standard == "positive-tone"]
+
+    assert run("I'm so sorry your bag was lost on the way.") == []
+    flags = run("Bags get lost all the time, nothing can be done.")
+    assert [f.turns for f in flags] == [(1,)] and flags[0].observed == 0.9

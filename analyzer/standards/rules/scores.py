@@ -21,9 +21,11 @@ class ScoreParams(Params):
     key: str | None = None
     roles: Roles = ("agent",)
     markers: Categories = ()
+    unless: Categories = ()
 
 
-def _score_rule(conv, scores, dimension, threshold, key, roles, markers, below: bool) -> Iterator[Breach]:
+def _score_rule(conv, scores, dimension, threshold, key, roles, markers, below: bool,
+                unless: Sequence[str] = ()) -> Iterator[Breach]:
     by_turn = scores_by_turn(scores, dimension)
     turns = [t for t in conv.turns if t.role in roles]
     if not any(t.index in by_turn for t in turns) and not markers:
@@ -34,6 +36,8 @@ def _score_rule(conv, scores, dimension, threshold, key, roles, markers, below: 
         found = find_in_turn(turn, conv, markers) if markers else []
         observed = detail_or_value(score, key) if score is not None else None
         broke = observed is not None and (observed < threshold if below else observed > threshold)
+        if broke and unless and find_in_turn(turn, conv, unless):
+            broke = False  # e.g. "I'm so sorry your bag is lost": negative words, caring tone
         if not broke and not found:
             continue
         evidence: tuple[Span, ...] = tuple(Span(turn.index, m.start, m.end, m.category) for m in found)
@@ -48,18 +52,22 @@ def _score_rule(conv, scores, dimension, threshold, key, roles, markers, below: 
 
 @rule(ScoreParams)
 def score_below(conv: Conversation, scores: Sequence[TurnScore], *, dimension: str, threshold: float,
-                key: str | None = None, roles: Sequence[str] = ("agent",), markers: Sequence[str] = ()) -> Iterator[Breach]:
-    """Flags each turn of ``roles`` whose ``dimension`` score (or ``detail[key]``) is below ``threshold``,
-    and each turn with a phrase of the ``markers`` categories (e.g. ``blame``, ``redirect``)."""
-    yield from _score_rule(conv, scores, dimension, threshold, key, roles, markers, below=True)
+                key: str | None = None, roles: Sequence[str] = ("agent",), markers: Sequence[str] = (),
+                unless: Sequence[str] = ()) -> Iterator[Breach]:
+    """Flags each turn of ``roles`` whose ``dimension`` score (or ``detail[key]``) is below ``threshold``
+    (unless the turn has a phrase of the ``unless`` categories), and each turn with a phrase of the
+    ``markers`` categories (e.g. ``blame``, ``redirect``)."""
+    yield from _score_rule(conv, scores, dimension, threshold, key, roles, markers, below=True, unless=unless)
 
 
 @rule(ScoreParams)
 def score_above(conv: Conversation, scores: Sequence[TurnScore], *, dimension: str, threshold: float,
-                key: str | None = None, roles: Sequence[str] = ("agent",), markers: Sequence[str] = ()) -> Iterator[Breach]:
+                key: str | None = None, roles: Sequence[str] = ("agent",), markers: Sequence[str] = (),
+                unless: Sequence[str] = ()) -> Iterator[Breach]:
     """Flags each turn of ``roles`` whose ``dimension`` score (or ``detail[key]``, e.g. P(impolite))
-    is above ``threshold``, and each turn with a phrase of the ``markers`` categories."""
-    yield from _score_rule(conv, scores, dimension, threshold, key, roles, markers, below=False)
+    is above ``threshold`` (unless the turn has a phrase of the ``unless`` categories), and each
+    turn with a phrase of the ``markers`` categories."""
+    yield from _score_rule(conv, scores, dimension, threshold, key, roles, markers, below=False, unless=unless)
 
 
 class AcknowledgedParams(Params):
