@@ -67,6 +67,7 @@ class CalibrationResult:
         paths = [Path(standards_path)] + ([Path(report_path), Path(report_path).with_suffix(".md")] if report_path else [])
         texts = [self.standards_yaml, json.dumps(self.report, indent=2, ensure_ascii=False), report_markdown(self.report)]
         for path, text in zip(paths, texts):
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         return paths
 
