@@ -70,32 +70,27 @@ def _total(stats) -> dict[str, int]:
     return total
 
 
+def _unit_lines(work: WorkDir):
+    """The finished-unit lines of the manifest (a line torn by a crash is skipped: that unit is redone)."""
+    if not work.manifest.exists():
+        return
+    for line in work.manifest.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if "unit_done" in entry:
+            yield entry
+
+
 def resumed_stats(work: WorkDir) -> list[dict[str, int]]:
     """The recorded totals of the units a resumed distributed run keeps."""
-    out = []
-    if work.manifest.exists():
-        for line in work.manifest.read_text(encoding="utf-8").splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if "unit_done" in entry and entry.get("stats"):
-                out.append(entry["stats"])
-    return out
+    return [entry["stats"] for entry in _unit_lines(work) if entry.get("stats")]
 
 
 def finished_units(work: WorkDir) -> dict[int, list[int]]:
     """Units recorded as finished: unit → its chunk ids."""
-    units: dict[int, list[int]] = {}
-    if work.manifest.exists():
-        for line in work.manifest.read_text(encoding="utf-8").splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if "unit_done" in entry:
-                units[int(entry["unit_done"])] = [int(c) for c in entry["chunks"]]
-    return units
+    return {int(entry["unit_done"]): [int(c) for c in entry["chunks"]] for entry in _unit_lines(work)}
 
 
 def run_on_dask(
