@@ -33,6 +33,9 @@ DATASETS: dict[str, dict[str, Any]] = {
     "umsab-multilingual-sentiment": {"licence": "Apache-2.0 repo; source-dataset and Twitter terms", "non_commercial": False},
     "tweeteval": {"licence": "SemEval source terms + Twitter terms (no licence file)", "non_commercial": False},
     "complaints-twitter": {"licence": "unstated (Twitter content)", "non_commercial": False},
+    "inhouse-ownership": {"licence": "CC BY-NC-SA 4.0 (Kaggle Customer Support on Twitter); labels made for this "
+                                     "project by language-model annotators (model-assisted, not native speakers)",
+                          "non_commercial": True, "model_labelled": True},
     "translated-el-pl-hy": {"licence": "as the English sources (Stanford unstated, EPITOME non-commercial, airline "
                                        "CC BY-NC-SA 4.0); translations made for this project",
                             "non_commercial": True, "machine_translated": True},
@@ -103,6 +106,47 @@ def rudeness(data_dir: Path, limit: int = 1500) -> TextSet:
     cv = cv.assign(abusive=sev > 0).groupby("example_no").agg(user=("user", "first"), abusive=("abusive", "mean"))
     users = cv[cv["abusive"] >= 0.5]["user"].astype(str).drop_duplicates().tolist()
     recs += [_rec(t, "impolite", "en", "convabuse") for t in users[:limit] if len(t) > 3]
+    return _from_records(recs)
+
+
+AGENT_FILES = ("train.jsonl", "train_single_pass.jsonl")
+
+
+def agent_replies(data_dir: Path) -> TextSet:
+    """Real customer-service agent replies with their 3-class ``politeness`` label.
+
+    English rows (domain ``agent-replies``) come from ``inhouse-ownership`` (both files; extra ``origin`` =
+    ``double``/``single``); el/pl/hy rows (domain ``agent-replies-mt``) from the ``ownership`` items of
+    ``translated-el-pl-hy`` (``origin`` = ``translated``; their English side is added, as ``agent-replies``,
+    only when it is not already an in-house row). Labels stay
+    ``impolite``/``neutral``/``polite``; the group is the English text, so an item and its
+    translations share a split.
+    """
+    recs, seen = [], set()
+    base = Path(data_dir)
+    for fname, origin in zip(AGENT_FILES, ("double", "single")):
+        path = base / "inhouse-ownership" / fname
+        if not path.is_file():
+            continue
+        with open(path, encoding="utf-8") as fh:
+            for r in (json.loads(line) for line in fh if line.strip()):
+                rec = _rec(r["agent_text"], r["politeness"], "en", "agent-replies", item_id=r["id"], origin=origin)
+                if rec["group"] not in seen:
+                    seen.add(rec["group"])
+                    recs.append(rec)
+    path = base / "translated-el-pl-hy" / "train.jsonl"
+    if path.is_file():
+        with open(path, encoding="utf-8") as fh:
+            for it in (json.loads(line) for line in fh if line.strip()):
+                if it.get("task") != "ownership" or it.get("politeness") is None:
+                    continue
+                for lang in ("en", "el", "pl", "hy"):
+                    domain = "agent-replies" if lang == "en" else "agent-replies-mt"
+                    rec = _rec(it[lang], it["politeness"], lang, domain, group_text=it["en"],
+                               item_id=it["id"], origin="translated")
+                    if lang != "en" or rec["group"] not in seen:
+                        seen.add(rec["group"])
+                        recs.append(rec)
     return _from_records(recs)
 
 

@@ -128,6 +128,7 @@ DOMAIN_SOURCE = {
     "tweeteval": "tweeteval", "pl_mozetic": "native-el-pl-hy/pl_mozetic_twitter_sentiment",
     "el_skroutz": "native-el-pl-hy/el_skroutz_reviews", "pl_allegro": "native-el-pl-hy/pl_klej_allegro_reviews",
     "hy_semeval_mt": "native-el-pl-hy/hy_armeniannlp", "complaints": "complaints-twitter",
+    "agent-replies": "inhouse-ownership", "agent-replies-mt": "translated-el-pl-hy",
 }
 """Which shared data set each training domain comes from (for the card's rows-used column)."""
 

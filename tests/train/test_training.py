@@ -45,6 +45,36 @@ def test_splits_translated_items_never_straddle_splits():
     assert by_item and all(len(v) == 1 for v in by_item.values())
 
 
+def test_data_agent_replies_translations_share_their_items_split():
+    from analyzer.train.data import agent_replies
+
+    ar = agent_replies(_need_data())
+    assert set(ar.languages) == {"en", "el", "pl", "hy"} and set(ar.labels) <= {"impolite", "neutral", "polite"}
+    assert {d for d, lg in zip(ar.domains, ar.languages) if lg != "en"} == {"agent-replies-mt"}
+    assert len({g for g, lg in zip(ar.groups, ar.languages) if lg == "en"}) == ar.languages.count("en")  # no dupes
+    splits = assign_splits(ar.groups)
+    en_split = {g: s for g, s, lg in zip(ar.groups, splits, ar.languages) if lg == "en"}
+    by_item: dict[str, set] = {}
+    for item, g, s in zip(ar.extras["item_id"], ar.groups, splits):
+        by_item.setdefault(item, set()).add(s)
+        assert en_split[g] == s  # every translation has its English source, in the same split
+    assert all(len(v) == 1 for v in by_item.values())
+    assert {"train", "dev", "test"} <= set(splits)
+
+
+def test_specs_politeness_head_reads_agent_neutral_as_not_impolite():
+    from analyzer.train.specs import POLITENESS
+
+    d = TextSet(["Thanks for waiting!", "Your order ships Monday.", "Read the FAQ.", "meh"],
+                ["polite", "neutral", "impolite", "neutral"], ["en"] * 4,
+                ["agent-replies", "agent-replies-mt", "agent-replies", "other"], ["a", "b", "c", "d"])
+    head = {h.name: h for h in POLITENESS.heads}["polite"]
+    assert [head.label(d, i) for i in range(4)] == ["polite", "polite", "impolite", "neutral"]
+    agent_evals = [e for e in POLITENESS.evals if e.select(d, 1) or e.select(d, 0)]
+    assert {e.language for e in agent_evals} == {"en"} and all(e.label(d, 1) == "polite" for e in agent_evals)
+    assert "inhouse-ownership" in POLITENESS.data
+
+
 def test_splits_group_cv_keeps_groups_in_one_fold():
     groups = [str(i // 4) for i in range(400)]
     for train, test in group_cv(groups, n_folds=5):
