@@ -6,15 +6,14 @@ boundaries, any whitespace between words, a comma optional where the phrase has 
 word ending in ``*`` a stem: ``dziękuj*``) or ``{re: <regex>}`` over normalised lower-case
 text, where ``<S>`` means "at the start of a sentence".
 
-Text and entries are normalised alike (:func:`normalize`): case folded; accents, diaeresis,
-ogonek and other combining marks removed; Greek ς→σ, Polish ł→l, Armenian և→եւ; the
-Armenian marks ՛ ՜ ՞ (inside words: ինչո՞ւ) dropped and ։ read as a full stop; typographic
-apostrophes to '. An index maps back, so ``text[m.start:m.end]`` is the original surface.
+Text and entries are normalised alike (:func:`normalize`, from :mod:`analyzer.lexicon_fold`:
+case, accents, ς→σ, ł→l, Armenian marks...); ``text[m.start:m.end]`` is the original surface.
 
 A category is one alternation, longest entries first: at a position the longest entry
-wins, and a category's matches never overlap. For speed, :func:`match` only tries a
-category at the words its entries can start with, with the alternation of just those
-entries; :func:`scan` runs each category's full regex over the text (the reference).
+wins, and a category's matches never overlap. For speed, :func:`match` finds, with one regex,
+the words where some entry of some category matches, and there tries only the categories
+and entries that can start with that word; :func:`scan` runs each category's full regex
+over the text (the reference).
 
 Example:
     >>> text = "Thank you for waiting. I'll refund it by 5 pm."
@@ -24,17 +23,19 @@ Example:
 
 from __future__ import annotations
 
-import bisect
 import difflib
 import functools
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .errors import ConfigError, Errors
+from .lexicon_fold import DIGIT as _DIGIT, FOLD as _FOLD, Breaks, Keys, fold as _fold, fold_pattern as _fold_pattern
+from .lexicon_fold import literal_keys as _literal_keys, literal_pattern as _literal_pattern
+from .lexicon_fold import normalize  # noqa: F401  (part of this module's API)
+from .lexicon_fold import guard as _guard, original as _original, regex_keys as _regex_keys
 
 log = logging.getLogger(__name__)
 
@@ -59,152 +60,6 @@ CATEGORIES: tuple[str, ...] = (
 """The category keys of every language file, in this order."""
 
 _ALIASES = {"eng": "en", "ell": "el", "gre": "el", "pol": "pl", "hye": "hy", "arm": "hy"}
-_MACROS = {"<S>": r"(?:^|(?<=[.!?;:\n])|(?<=[.!?;:\n]\s)|(?<=[.!?;:\n]\s\s))"}
-_SPECIAL: dict[str, str] = {  # folded forms set here rather than by casefold + NFD
-    "ς": "σ", "ł": "l", "Ł": "l", "և": "եւ", "\u0589": ".", "\u055d": ",", "\u055a": "'",  # ։ ՝ ՚
-    **dict.fromkeys("\u055b\u055c\u055e\u055f\u00ad\u200b\u200c\u200d\u2060\ufeff", ""),  # ՛ ՜ ՞, zero-width
-    **dict.fromkeys("\u2019\u2018\u02bc\u00b4\u2032", "'"), **dict.fromkeys("\u201c\u201d\u201e\u00ab\u00bb", '"'),
-    **dict.fromkeys("\u00a0\u2009\u202f\u2007", " "), "\u2026": "...", "\u037e": ";", "\u0387": ".",
-}
-_FOLD: dict[str, str] = {chr(i): chr(i).lower() for i in range(128)}  # every character seen
-_TABLE: dict[int, str] = {ord(c): f for c, f in _FOLD.items() if c != f}  # for str.translate
-_UNEVEN: dict[str, None] = {}  # characters whose folded form is not one character long
-_UNEVEN_RE: list = [re.compile("(?!)")]
-_TOKEN = re.compile(r"\w+")
-_DIGIT = "#"  # index key: a word that starts with a digit
-Keys = frozenset[tuple[str, bool]]  # (word, True): exactly this word; (prefix, False): starts so
-
-
-def _fold_char(char: str) -> str:
-    folded = _SPECIAL.get(char)
-    if folded is None:
-        folded = "".join(_SPECIAL.get(p, p) for p in unicodedata.normalize("NFD", char.casefold())
-                         if not unicodedata.combining(p))
-    if len(folded) != 1:
-        _UNEVEN[char] = None
-        _UNEVEN_RE[0] = re.compile("[" + "".join(re.escape(c) for c in _UNEVEN) + "]")
-    if folded != char:
-        _TABLE[ord(char)] = folded
-    _FOLD[char] = folded
-    return folded
-
-
-Breaks = list[tuple[int, int, int]]  # (folded start, folded length, original position)
-
-
-def _fold(text: str) -> tuple[str, Breaks | None]:
-    """Folded text and, where lengths change, the characters that change them."""
-    if text.isascii():
-        return text.lower(), None
-    if not _FOLD.keys() >= set(text):
-        for char in set(text) - _FOLD.keys():
-            _fold_char(char)
-    folded = text.translate(_TABLE)
-    if _UNEVEN.keys().isdisjoint(text):
-        return folded, None
-    breaks, shift = [], 0
-    for hit in _UNEVEN_RE[0].finditer(text):
-        size = len(_FOLD[hit.group()])
-        breaks.append((hit.start() + shift, size, hit.start()))
-        shift += size - 1
-    return folded, breaks
-
-
-def _original(breaks: Breaks, j: int) -> int:
-    """The position in the original text of the character that gave folded[j]."""
-    k = bisect.bisect_right(breaks, j, key=lambda b: b[0]) - 1
-    if k < 0:
-        return j
-    start, size, position = breaks[k]
-    return position if j < start + size else position + 1 + j - start - size
-
-
-def normalize(text: str) -> tuple[str, list[int] | None]:
-    """Fold text for matching and keep the way back to the original offsets.
-
-    Returns:
-        ``(folded, index)``: ``index[j]`` is the position in ``text`` of the character that
-        gave ``folded[j]``; ``None`` when the two line up one to one.
-
-    Example:
-        >>> normalize("Ευχαριστώ ΠΟΛΎ!")
-        ('ευχαριστω πολυ!', None)
-        >>> normalize("Ինչո՞ւ")
-        ('ինչու', [0, 1, 2, 3, 5])
-    """
-    folded, breaks = _fold(text)
-    return folded, None if breaks is None else [_original(breaks, j) for j in range(len(folded))]
-
-
-def _fold_pattern(source: str) -> str:
-    """Fold a regex's non-ASCII characters (ASCII stays: ``\\S`` must not become ``\\s``)."""
-    for macro, expansion in _MACROS.items():
-        source = source.replace(macro, expansion)
-    return "".join(c if c.isascii() else _FOLD[c] if c in _FOLD else _fold_char(c) for c in source)
-
-
-def _literal_pattern(phrase: str) -> str:
-    parts = []
-    for piece in re.split(r"(\s*,\s*|\s+)", normalize(phrase)[0].strip(" ,")):
-        if piece.strip() == ",":
-            parts.append(r"(?:\s*,\s*|\s+)")
-        elif not piece.strip():
-            parts.append(r"\s+")
-        else:
-            stem = len(piece) > 1 and piece.endswith("*")
-            parts.append(re.escape(piece[:-1]) + r"\w*" if stem else re.escape(piece))
-    return "".join(parts)
-
-
-def _literal_keys(pattern: str, phrase: str) -> Keys | None:
-    """A literal's first two words ("w1 w2"), or its first word; stems go to the regex walk."""
-    words = _TOKEN.findall(normalize(phrase)[0])
-    if "*" in phrase or not words or not _TOKEN.match(normalize(phrase)[0].lstrip(" ,")):
-        return _regex_keys(pattern)
-    return frozenset({(" ".join(words[:2]), True)})
-
-
-def _regex_keys(source: str) -> Keys | None:
-    """The words a regex can start with, over-approximated; ``None`` when that cannot be told."""
-    from re import _constants as c, _parser  # private but stable since 3.11; only for indexing
-
-    stop, out = object(), set()
-
-    def walk(items: list, word: str) -> bool:  # False: cannot be indexed
-        if len(out) > 2000:
-            return False
-        if not items or items[0] is stop:
-            out.add((word, not items))
-            return bool(word)
-        (op, av), rest = items[0], items[1:]
-        if op is c.LITERAL:
-            return walk(rest, word + chr(av)) if _TOKEN.match(chr(av)) else bool(word) and walk([], word)
-        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
-            return walk(rest, word)
-        if op is c.SUBPATTERN:
-            return walk(list(av[-1]) + rest, word)
-        if op is c.BRANCH:
-            return all(walk(list(alt) + rest, word) for alt in av[1])
-        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
-            low, high, item = av
-            if low == 0 and not walk(rest, word):
-                return False
-            return high == 0 or walk(list(item) + (rest if high == 1 else [stop]), word)
-        if op is c.IN and not word and all(a is c.CATEGORY_DIGIT for _, a in av):
-            out.add((_DIGIT, False))
-            return True
-        if op is c.IN and all(a is c.CATEGORY_SPACE for _, a in av):
-            return bool(word) and walk([], word)
-        if op is c.IN and all(o is c.LITERAL for o, _ in av) and len(av) <= 12:
-            return all(walk([(c.LITERAL, a)] + rest, word) for _, a in av)
-        return bool(word) and walk([stop], word)  # a class, a dot...: the word goes on unknown
-
-    try:
-        return frozenset(out) if walk(list(_parser.parse(source)), "") else None
-    except (re.error, RecursionError):
-        return None
-
-
 @dataclass(frozen=True, slots=True)
 class Marker:
     """One lexicon hit.
@@ -366,10 +221,11 @@ Tries = tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...]  # (category, r
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """Where to try which categories. ``words`` finds the words some entry can start with
-    (group 1: the next word); ``at`` gives, per word, the categories to try there, each
-    with the alternation of only the entries that can start with it, in the category's
-    order, so the same entry wins as in a full scan. Categories with an entry that cannot
-    be indexed are scanned in full (``full``)."""
+    (an exact word only where one of its entries may match: ``lexicon_fold.guard``; last group: the
+    next word); ``at`` gives, per word, the categories to try there, each with the alternation
+    of only the entries that can start with it, in the category's order, so the same entry
+    wins as in a full scan. Categories with an entry that cannot be indexed are scanned in
+    full (``full``)."""
 
     lexicon: Lexicon
     selected: tuple[str, ...]
@@ -377,9 +233,16 @@ class _Plan:
     keys: frozenset[tuple[str, bool]]
     heads: frozenset[str]  # first words of two-word keys
     lengths: tuple[int, ...]  # lengths of the prefix keys
-    words: re.Pattern[str]
+    finder: str  # the source of ``words``, compiled on first use (only the full plan matches)
     memo: dict[str, Any] = field(default_factory=dict)  # word → Tries, or for heads next word → Tries
     by_keys: dict[frozenset, Tries] = field(default_factory=dict)
+    compiled: list = field(default_factory=list)
+
+    @property
+    def words(self) -> re.Pattern[str]:
+        if not self.compiled:
+            self.compiled.append(re.compile(self.finder))
+        return self.compiled[0]
 
     def at(self, word: str, following: str) -> Tries:
         table, key = (self.memo.setdefault(word, {}), following) if word in self.heads else (self.memo, word)
@@ -420,20 +283,25 @@ def _plan(lexicon: Lexicon, wanted: frozenset[str] | None) -> _Plan:
         for char in word.split(" ")[0]:
             node = node.setdefault(char, {})
         node["$" if whole else "*"] = True
+    firsts: dict[str, dict[_Entry, None]] = {}  # first word of an exact key → its entries
+    for c in selected:
+        for e in lexicon.entries[c] if c not in full else ():
+            for word in {w.split(" ")[0] for w, whole in e.keys if whole}:
+                firsts.setdefault(word, {})[e] = None
 
-    def emit(node: dict) -> str:  # the first words as a trie regex; a prefix ends in "*"
+    def emit(node: dict, word: str) -> str:  # the first words as a trie regex; a prefix ends in "*"
         if "*" in node:
             return ""
-        parts = [re.escape(k) + emit(v) for k, v in sorted(node.items()) if k != "$"]
-        parts += [r"(?!\w)"] if "$" in node else []
+        parts = [re.escape(k) + emit(v, word + k) for k, v in sorted(node.items()) if k != "$"]
+        parts += [r"(?!\w)" + _guard(word, firsts.get(word, ()))] if "$" in node else []
         return parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
 
     digit = (_DIGIT, False) in keys
-    finder = "|".join(([emit(trie)] if trie else []) + ([r"\d"] if digit else [])) or "(?!)"
+    finder = "|".join(([emit(trie, "")] if trie else []) + ([r"\d"] if digit else [])) or "(?!)"
     return _Plan(lexicon, tuple(c for c in selected if c not in full), full, keys,
                  frozenset(w.split(" ")[0] for w, _ in keys if " " in w),
                  tuple(sorted({len(w) for w, whole in keys if not whole and w != _DIGIT})),
-                 re.compile(rf"(?<!\w)(?:{finder})\w*(?=\W*(\w*))"))
+                 rf"(?<!\w)(?:{finder})\w*(?=\W*(\w*))")
 
 
 def _setup(language: str | None, categories: Iterable[str] | str | None) -> tuple[Lexicon, _Plan]:
@@ -460,18 +328,21 @@ def match(text: str, language: str | None, categories: Iterable[str] | None = No
         >>> [(m.category, text[m.start:m.end]) for m in match(text, "pl", ["apology", "gratitude"])]
         [('apology', 'Przepraszamy'), ('gratitude', 'dziekuje')]
     """
-    lexicon, plan = _setup(language, categories)  # also refuses unknown categories
+    lexicon = load(language)
+    wanted = None if categories is None else frozenset(
+        (categories,) if isinstance(categories, str) else categories)
+    if wanted is not None and not wanted <= _ALL:
+        _plan(lexicon, wanted)  # refuses the unknown category
     if not text:
         return []
     key = (text, lexicon.language)
     found = _FOUND.get(key)
     if found is None:
-        found = _FOUND[key] = tuple(_match(text, lexicon, _setup(language, None)[1]))
+        found = _FOUND[key] = tuple(_match(text, lexicon, _plan(lexicon, None)))
         if len(_FOUND) > _FOUND_SIZE:
             _FOUND.clear()
-    if categories is None:
+    if wanted is None:
         return list(found)
-    wanted = {categories} if isinstance(categories, str) else set(categories)
     return [m for m in found if m.category in wanted]
 
 
@@ -479,15 +350,17 @@ _FOUND: dict[tuple[str, str], tuple[Marker, ...]] = {}
 """Every marker of recently seen texts: a turn is matched once, whichever scorers and standards ask.
 Filtering all categories' markers equals matching the subset, since overlap is resolved per category."""
 _FOUND_SIZE = 20_000
+_ALL = frozenset(CATEGORIES)  # every lexicon has exactly these (Lexicon.from_yaml)
 
 
 def _match(text: str, lexicon: Lexicon, plan: _Plan) -> list[Marker]:
     folded, breaks = _fold(text)
     hits: list[tuple[int, int, str, str]] = []
     ends: dict[str, int] = {}
-    memo, at = plan.memo, plan.at
-    for token in plan.words.finditer(folded):  # entries start at words: try only where they can
-        word, following = token.group(0, 1)
+    memo, at, words = plan.memo, plan.at, plan.words
+    last = words.groups
+    for token in words.finditer(folded):  # entries start at words: try only where they can
+        word, following = token.group(0, last)
         tries = memo.get(word)
         if tries.__class__ is dict:
             tries = tries.get(following)
@@ -522,14 +395,14 @@ def _scan(lexicon: Lexicon, category: str, folded: str) -> list[tuple[int, int, 
 
 
 def _markers(text: str, breaks: Breaks | None, hits: list[tuple[int, int, str, str]]) -> list[Marker]:
-    if breaks is None:
-        found = [Marker(a, b, category, phrase) for a, b, category, phrase in hits]
-    else:
-        found, fold = [], _FOLD
-        for a, b, category, phrase in hits:
-            end = _original(breaks, b - 1) + 1
-            while end < len(text) and not fold[text[end]]:  # take in dropped marks: ինչո՞ւ
-                end += 1
-            found.append(Marker(_original(breaks, a), end, category, phrase))
+    if breaks is None:  # a category's hits never overlap: no two share start, end and category
+        hits.sort()
+        return [Marker(a, b, category, phrase) for a, b, category, phrase in hits]
+    found, fold = [], _FOLD
+    for a, b, category, phrase in hits:
+        end = _original(breaks, b - 1) + 1
+        while end < len(text) and not fold[text[end]]:  # take in dropped marks: ինչո՞ւ
+            end += 1
+        found.append(Marker(_original(breaks, a), end, category, phrase))
     found.sort(key=lambda m: (m.start, m.end, m.category))
     return found

@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 from analyzer.errors import ConfigError
 from analyzer.lexicon import CATEGORIES, LANGUAGES, LEXICON_DIR, Lexicon, categories, load, match, normalize, scan
+from analyzer.lexicon_fold import fold, fold_char
 
 MAJOR = ("please", "gratitude", "apology", "greeting", "hedge", "emotional_reaction", "interpretation",
          "exploration", "commitment", "redirect", "blame", "vague_postpone", "concrete_time",
@@ -355,3 +356,35 @@ def test_lexicon_offsets_hold_for_any_mix(pieces, language):
     for m in found:
         assert 0 <= m.start < m.end <= len(text)
         assert normalize(text[m.start:m.end])[0].strip() == normalize(text[m.start:m.end])[0]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_lexicon_index_agrees_with_full_scan_on_every_phrase(language):
+    # every literal entry, in a sentence and in capitals: the word index (and its guards) finds what a scan finds
+    raw = yaml.safe_load((LEXICON_DIR / f"{language}.yaml").read_text(encoding="utf-8"))["categories"]
+    phrases = [p.replace("*", "") for items in raw.values() for p in items if isinstance(p, str)]
+    assert len(phrases) > 100
+    found = 0
+    for phrase in phrases:
+        for text in (f"Well, {phrase} today.", f"{phrase.upper()}! 24 {phrase}"):
+            markers = match(text, language)
+            assert markers == scan(text, language), (language, text)
+            found += bool(markers)
+    assert found >= len(phrases)  # each phrase is found at least in one of its two sentences
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40))
+def test_lexicon_fold_is_per_character(text):
+    folded, breaks = fold(text)
+    assert folded == "".join(fold_char(c) for c in text)
+    assert (breaks is None) == all(len(fold_char(c)) == 1 for c in text)
+
+
+@pytest.mark.parametrize("char, folded", [
+    ("Ώ", "ω"), ("ς", "σ"), ("Ł", "l"), ("ą", "a"), ("և", "եւ"), ("՞", ""), ("։", "."), ("’", "'"),
+    ("ß", "ss"), ("…", "..."), ("\u00a0", " "), ("Ա", "ա"), ("x", "x"),
+])
+def test_lexicon_fold_char(char, folded):
+    assert fold_char(char) == folded
+    assert fold(f"a{char}b")[0] == f"a{folded}b"
