@@ -58,11 +58,13 @@ def read_turns(data_dir: Path, limit: int) -> list:
 
 def bench(scorers: list, turns: list, batch: int) -> float:
     """Seconds to score ``turns`` in batches with every scorer in ``scorers`` (features shared)."""
+    from analyzer import lexicon
     from analyzer.scorers import base
     from analyzer.scorers.base import score_many
 
     base._CACHE.clear()  # start cold: no features or markers left over from an earlier run
     base._MARKERS.clear()
+    lexicon._FOUND.clear()
     t0 = time.perf_counter()
     for i in range(0, len(turns), batch):
         score_many(scorers, turns[i:i + batch])
