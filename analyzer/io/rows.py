@@ -12,7 +12,10 @@ from typing import Any, Iterator
 from ..errors import InputError
 from ..types import Analysis
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+"""1.1 added ``language_supported`` to turn rows."""
+
+SUPPORTED_LANGUAGES = frozenset({"en", "el", "pl", "hy"})
 
 
 def _json(value: Any) -> str:
@@ -59,6 +62,7 @@ def turn_rows(analysis: Analysis) -> Iterator[dict[str, Any]]:
             "role": turn.role,
             "speaker": turn.speaker,
             "language": turn.language,
+            "language_supported": None if turn.language is None else turn.language in SUPPORTED_LANGUAGES,
             "timestamp": turn.timestamp.isoformat() if turn.timestamp else None,
             "text": turn.text,
         }
@@ -113,7 +117,8 @@ def conversation_columns(dimensions: tuple[str, ...] | list[str]) -> list[str]:
 
 
 def turn_columns(dimensions: tuple[str, ...] | list[str]) -> list[str]:
-    cols = ["schema_version", "conversation_id", "turn", "role", "speaker", "language", "timestamp", "text"]
+    cols = ["schema_version", "conversation_id", "turn", "role", "speaker", "language", "language_supported",
+            "timestamp", "text"]
     for dim in dimensions:
         cols += [dim, f"{dim}_label", f"{dim}_detail", f"{dim}_evidence"]
     return cols
@@ -121,7 +126,7 @@ def turn_columns(dimensions: tuple[str, ...] | list[str]) -> list[str]:
 
 def column_kind(name: str) -> str:
     """``float``, ``int``, ``bool`` or ``string``: the stable type of a results column."""
-    if name in {"passed"}:
+    if name in {"passed", "language_supported"}:
         return "bool"
     if name.startswith("n_") or name in {"turn", "first_deflection_turn"}:
         return "int"

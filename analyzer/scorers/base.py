@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -212,6 +213,10 @@ class ModelScorer:
             X = X[keep]
         batch = [turns[i] for i in keep]
         for i, s in zip(keep, self.postprocess(batch, self._predict(X))):
+            language = turns[i].language
+            if language is not None and language not in self.languages:
+                # never silently treated as a trained language: the score is a zero-shot guess
+                s = dataclasses.replace(s, detail={**s.detail, "zero_shot": 1.0})
             out[i] = s
         return out
 

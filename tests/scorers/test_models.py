@@ -209,3 +209,23 @@ def test_models_evidence_spans_point_at_markers(scorers, language):
         assert 0 <= s.start < s.end <= len(text) and s.turn == 0 and s.label
     for phrase in expected:
         assert any(phrase.casefold() in f.casefold() or f.casefold() in phrase.casefold() for f in found), (phrase, found)
+
+
+def test_models_unsupported_language_turns_are_marked_zero_shot(shared_data):
+    """A German customer turn from a real support chat is scored but marked, never passed off as English."""
+    import json
+
+    import analyzer
+    from analyzer.io.rows import turn_rows
+
+    conv = next(analyzer.read(shared_data / "conversations" / "wmt24_chat_customer_support.jsonl"))
+    analysis = analyzer.load(standards=False, dimensions=("sentiment",)).analyze(conv)
+    rows = {r["turn"]: r for r in turn_rows(analysis)}
+    german = [t for t in analysis.conversation.turns if t.language == "de"]
+    english = [t for t in analysis.conversation.turns if t.language == "en" and t.role == "agent"]
+    assert german and english
+    assert all(analysis.score(t.index, "sentiment").detail.get("zero_shot") == 1.0 for t in german)
+    assert all("zero_shot" not in analysis.score(t.index, "sentiment").detail for t in english)
+    assert all(rows[t.index]["language_supported"] is False for t in german)
+    assert all(rows[t.index]["language_supported"] is True for t in english)
+    assert json.loads(rows[german[0].index]["sentiment_detail"])["zero_shot"] == 1.0
