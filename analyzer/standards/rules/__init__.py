@@ -1,7 +1,7 @@
 """The built-in standards rules, by name.
 
 Each rule is ``rule(conv, scores, **params) -> Iterator[Breach]`` with its params model as
-``rule.Params``. ``RULES`` is what the standards file's ``rule:`` names; the lead mirrors it
+``rule.Params``. ``RULES`` is what the standards file's ``rule:`` names; ``_builtins.py`` mirrors it
 into :data:`analyzer.registry.rules` so that third-party rules sit beside these.
 
 Example:
