@@ -213,12 +213,15 @@ class ModelScorer:
             X = X[keep]
         batch = [turns[i] for i in keep]
         for i, s in zip(keep, self.postprocess(batch, self._predict(X))):
-            language = turns[i].language
-            if language is not None and language not in self.languages:
-                # never silently treated as a trained language: the score is a zero-shot guess
-                s = dataclasses.replace(s, detail={**s.detail, "zero_shot": 1.0})
-            out[i] = s
+            out[i] = self.mark_language(turns[i], s)
         return out
+
+    def mark_language(self, turn: Turn, score: TurnScore) -> TurnScore:
+        """Mark a score of a turn in a language the model was not trained on as a zero-shot guess,
+        so that it is never silently taken for a trained language."""
+        if turn.language is None or turn.language in self.languages:
+            return score
+        return dataclasses.replace(score, detail={**score.detail, "zero_shot": 1.0})
 
     # -- helpers for postprocess ---------------------------------------------------------------
     @staticmethod

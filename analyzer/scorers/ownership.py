@@ -238,7 +238,7 @@ class OwnershipScorer(ModelScorer):
         langs = [language_of(t) for t in batch] if lex else []
         X, marks = featurize(self.model, [t.text for t in batch], langs if lex else [None] * len(batch), hashed=H)
         for i, s in zip(keep, self.postprocess(batch, self._predict(X), marks, langs)):
-            out[i] = s
+            out[i] = self.mark_language(turns[i], s)
         return out
 
     def postprocess(self, turns: Sequence[Turn], proba: Mapping[str, Any], marks: Sequence[Sequence[Any]] = (),

@@ -219,7 +219,7 @@ def test_models_unsupported_language_turns_are_marked_zero_shot(shared_data):
     from analyzer.io.rows import turn_rows
 
     conv = next(analyzer.read(shared_data / "conversations" / "wmt24_chat_customer_support.jsonl"))
-    analysis = analyzer.load(standards=False, dimensions=("sentiment",)).analyze(conv)
+    analysis = analyzer.load(standards=False, dimensions=("sentiment", "ownership")).analyze(conv)
     rows = {r["turn"]: r for r in turn_rows(analysis)}
     german = [t for t in analysis.conversation.turns if t.language == "de"]
     english = [t for t in analysis.conversation.turns if t.language == "en" and t.role == "agent"]
@@ -229,3 +229,10 @@ def test_models_unsupported_language_turns_are_marked_zero_shot(shared_data):
     assert all(rows[t.index]["language_supported"] is False for t in german)
     assert all(rows[t.index]["language_supported"] is True for t in english)
     assert json.loads(rows[german[0].index]["sentiment_detail"])["zero_shot"] == 1.0
+    assert all("zero_shot" not in analysis.score(t.index, "ownership").detail for t in english)
+    # ownership has its own scoring loop: a German agent turn is marked there too
+    reply = analyzer.load(standards=False, dimensions=("ownership",)).analyze([
+        ("customer", "Mein Paket ist nicht angekommen."),
+        ("agent", "Das ist nicht unsere Abteilung, bitte wenden Sie sich an den Paketdienst.")])
+    assert reply.conversation.turns[1].language == "de"
+    assert reply.score(1, "ownership").detail.get("zero_shot") == 1.0
