@@ -15,7 +15,6 @@ filesystem); see docs/distributed.md.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -71,16 +70,8 @@ def _total(stats) -> dict[str, int]:
 
 
 def _unit_lines(work: WorkDir):
-    """The finished-unit lines of the manifest (a line torn by a crash is skipped: that unit is redone)."""
-    if not work.manifest.exists():
-        return
-    for line in work.manifest.read_text(encoding="utf-8").splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if "unit_done" in entry:
-            yield entry
+    """The finished-unit lines of the manifest."""
+    return (entry for entry in work.entries() if "unit_done" in entry)
 
 
 def resumed_stats(work: WorkDir) -> list[dict[str, int]]:

@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from ..io.rows import ERROR_COLUMNS, FLAG_COLUMNS, conversation_columns, turn_columns
 from ..io.writers import RowWriter, arrow_schema
@@ -63,16 +63,19 @@ class WorkDir:
         run_file.write_text(json.dumps(description, sort_keys=True), encoding="utf-8")
         return set()
 
-    def finished(self) -> set[int]:
+    def entries(self) -> Iterator[dict[str, Any]]:
+        """The manifest's lines, parsed; a line torn by a crash is skipped (its work is redone)."""
         if not self.manifest.exists():
-            return set()
-        done = set()
+            return
         for line in self.manifest.read_text(encoding="utf-8").splitlines():
             try:
-                done.add(int(json.loads(line)["chunk"]))
-            except (ValueError, KeyError):
-                continue  # a line torn by a crash: that chunk is redone
-        return done
+                yield json.loads(line)
+            except ValueError:
+                continue
+
+    def finished(self) -> set[int]:
+        """Chunks recorded as finished by a local run."""
+        return {int(entry["chunk"]) for entry in self.entries() if "chunk" in entry}
 
     def write_chunk(self, chunk: int, tables: dict[str, list[dict[str, Any]]], dimensions: Sequence[str]) -> None:
         """Write every table's part for ``chunk`` (atomically, each)."""

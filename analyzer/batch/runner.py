@@ -240,14 +240,9 @@ def _run_parallel(todo: Iterator[Chunk], analyzer: Analyzer, work: WorkDir, turn
 
 
 def _add_resumed(stats: RunStats, work: WorkDir, done: set[int]) -> None:
-    if not done:
-        return
-    for line in work.manifest.read_text(encoding="utf-8").splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if entry["chunk"] in done:
+    """Count the chunks a resumed run kept (each once, even if recorded twice)."""
+    for entry in work.entries():
+        if entry.get("chunk") in done:
             stats.add(entry)
             done = done - {entry["chunk"]}
 
