@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from pathlib import Path
 from typing import Any
+
+from .scorers.base import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -107,14 +108,6 @@ def view_from_rows(row: dict[str, Any], turns, flags) -> dict[str, Any]:
             "team": row.get("team") if _present(row.get("team")) else None, "turns": views, "flags": flag_views}
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def provenance(models_dir: Path | None = None, standards: Path | None = None) -> dict[str, Any]:
     """What produced the results: models (name, version, tier, sha256), analyzer version, standards hash."""
     from . import __version__
@@ -131,4 +124,4 @@ def provenance(models_dir: Path | None = None, standards: Path | None = None) ->
                                                  "sklearn_version", "quick")})
     standards = Path(standards) if standards else Path(__file__).resolve().parent / "standards" / "default.yaml"
     return {"analyzer_version": __version__, "models": models, "standards_file": str(standards),
-            "standards_sha256": sha256(standards) if standards.exists() else None}
+            "standards_sha256": sha256_file(standards) if standards.exists() else None}
