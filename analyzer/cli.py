@@ -147,12 +147,13 @@ def train(
     out: Optional[Path] = typer.Option(None, "--out", help="Model folder (default: models/<dimension>)."),
     seed: int = typer.Option(0, "--seed"),
     quick: bool = typer.Option(False, "--quick", help="A small real run on a subset."),
+    tier: str = typer.Option("fast", "--tier", help="fast (hashed n-grams) or accurate (+ multilingual encoder)."),
 ) -> None:
     """Train a model from the labelled data, evaluate it on its held-out split and write its card."""
-    from .pipeline import MODELS_DIR
+    from .scorers.base import model_path
     from .train import train as train_model
 
-    metrics = train_model(dimension, data, out or MODELS_DIR / dimension, seed=seed, quick=quick)
+    metrics = train_model(dimension, data, out or model_path(dimension, tier=tier), seed=seed, quick=quick, tier=tier)
     typer.echo(json.dumps(metrics, indent=2, default=str))
 
 
@@ -161,12 +162,13 @@ def evaluate(
     dimension: str = typer.Argument(...),
     data: Path = typer.Option(DEFAULT_DATA, "--data"),
     model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default: models/<dimension>)."),
+    tier: str = typer.Option("fast", "--tier", help="Which shipped tier to evaluate when --model is not given."),
 ) -> None:
     """Evaluate a shipped model on its held-out split."""
-    from .pipeline import MODELS_DIR
+    from .scorers.base import model_path
     from .train import evaluate as evaluate_model
 
-    metrics = evaluate_model(dimension, data, model or MODELS_DIR / dimension)
+    metrics = evaluate_model(dimension, data, model or model_path(dimension, tier=tier))
     typer.echo(json.dumps(metrics, indent=2, default=str))
 
 

@@ -42,6 +42,7 @@ class Errors:
     E027 = "E027 {reason}"
     E031 = "E031 model {path}: checksum mismatch (expected {expected}, got {got}). Re-train or restore the file from the repo."
     E032 = "E032 model {path}: not found. Train it with `analyzer train {name}` or restore models/ from the repo."
+    E033 = "E033 sentence encoder for the accurate tier: {detail}."
     E040 = "E040 unknown {kind} {name!r}.{hint} Available: {available}."
     E041 = "E041 {kind} {name!r} is already registered; registering it again would silently replace it."
     E050 = "E050 {path}: {problems}"
@@ -53,6 +54,7 @@ class Errors:
 
 class Warnings:
     W012 = "W012 model {path} was saved with {library} {saved}, this is {current}: results may differ. Re-train to silence this."
+    W013 = "W013 no accurate-tier model for {name} in {path}: it is scored with the fast tier."
     W020 = "W020 {where}: role inferred as {role!r} ({how})."
 
 

@@ -20,8 +20,8 @@ _MODELS = Path(__file__).resolve().parents[2] / "models"
 
 
 def train(dimension: str, data_dir: Path | str | None = None, out_dir: Path | str | None = None,
-          seed: int = 0, quick: bool = False) -> dict[str, Any]:
-    """Fit ``dimension``'s fast-tier model, evaluate it on its test split and save it.
+          seed: int = 0, quick: bool = False, tier: str = "fast") -> dict[str, Any]:
+    """Fit ``dimension``'s model of ``tier``, evaluate it on its test split and save it.
 
     Args:
         dimension: one of ``DIMENSIONS``.
@@ -29,6 +29,8 @@ def train(dimension: str, data_dir: Path | str | None = None, out_dir: Path | st
         out_dir: where to write the model folder (default ``models/<dimension>``).
         seed: split and solver seed; the same seed gives the same model.
         quick: a small real run on a subset (for tests), minutes -> seconds.
+        tier: ``"fast"`` (hashed n-grams) or ``"accurate"`` (n-grams + multilingual sentence embedding,
+            default folder ``models/<dimension>/accurate``).
 
     Returns:
         The metrics dict (as written to ``meta.json``).
@@ -36,10 +38,14 @@ def train(dimension: str, data_dir: Path | str | None = None, out_dir: Path | st
     if dimension == "ownership":  # its own data (in-house labels) and training loop
         from .ownership import train_ownership
 
+        if tier != "fast":
+            from ..errors import ConfigError, Errors
+
+            raise ConfigError(Errors.E040.format(kind="tier for ownership", name=tier, hint="", available="fast"))
         return train_ownership(Path(data_dir or _DEFAULT_DATA), Path(out_dir or _MODELS / dimension), seed=seed, quick=quick)
     from .runs import run_training
 
-    return run_training(dimension, data_dir, out_dir, seed=seed, quick=quick)
+    return run_training(dimension, data_dir, out_dir, seed=seed, quick=quick, tier=tier)
 
 
 def evaluate(dimension: str, data_dir: Path | str | None = None, model_dir: Path | str | None = None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -96,6 +97,59 @@ def _per_class_tables(evals: list[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
+_LANG_TAG = re.compile(r"\s*\[(en|el|pl|hy)\]")
+
+
+def language_rows(evals: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Parallel evaluations (names carrying ``[en]``, ``[el]``...) grouped: one row per item set with
+    macro-F1 and n per language and the largest gap to English on the same items."""
+    groups: dict[str, dict[str, Mapping[str, Any]]] = {}
+    for e in evals:
+        m = _LANG_TAG.search(e["name"])
+        if m:
+            groups.setdefault(_LANG_TAG.sub("", e["name"]), {})[m.group(1)] = e
+    rows = []
+    for name, by_lang in groups.items():
+        if len(by_lang) < 2:  # not a parallel set (e.g. one language of a multilingual corpus)
+            continue
+        en = by_lang.get("en", {}).get("macro_f1")
+        gaps = [en - by_lang[lg]["macro_f1"] for lg in ("el", "pl", "hy")
+                if lg in by_lang and en is not None and by_lang[lg].get("macro_f1") is not None]
+        rows.append({"items": name, **{lg: by_lang.get(lg) for lg in ("en", "el", "pl", "hy")},
+                     "largest_gap": max(gaps) if gaps else None})
+    return rows
+
+
+def _language_table(evals: list[Mapping[str, Any]]) -> list[str]:
+    rows = language_rows(evals)
+    if not rows:
+        return []
+    lines = ["", "## Per language (the same items in each language)", "",
+             "Macro-F1 (n test items) per language on parallel items; gap = English minus the worst of el/pl/hy "
+             "(positive: below English). With a few dozen items per language a gap of 5 points is within noise.", "",
+             "| items | en | el † | pl † | hy † | largest gap to en |", "|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        cells = [f"{_fmt(r[lg].get('macro_f1'))} ({r[lg].get('n')})" if r[lg] else "—" for lg in ("en", "el", "pl", "hy")]
+        gap = r["largest_gap"]
+        lines.append(f"| {r['items']} | " + " | ".join(cells) + f" | {'—' if gap is None else f'{gap * 100:+.1f} pts'} |")
+    return lines
+
+
+def _tier_comparison(evals: list[Mapping[str, Any]], fast: list[Mapping[str, Any]]) -> list[str]:
+    if not fast:
+        return []
+    by_name = {e["name"]: e for e in fast}
+    lines = ["", "## Compared with the fast tier on the same test rows", "",
+             "| evaluation | n | fast accuracy | accurate accuracy | fast macro-F1 | accurate macro-F1 |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for e in evals:
+        f = by_name.get(e["name"])
+        if f:
+            lines.append(f"| {e['name']}{' †' if e.get('translated') else ''} | {e.get('n')} | {_fmt(f.get('accuracy'))} | "
+                         f"{_fmt(e.get('accuracy'))} | {_fmt(f.get('macro_f1'))} | {_fmt(e.get('macro_f1'))} |")
+    return lines
+
+
 def render_card(meta: Mapping[str, Any]) -> str:
     """The Markdown model card for ``meta`` (see the module docstring for the layout)."""
     name = meta.get("name", "model")
@@ -141,10 +195,12 @@ def render_card(meta: Mapping[str, Any]) -> str:
                   "Measured on the test split, which neither training nor tuning (C, calibration) saw. "
                   f"† = rests on machine translation ({TRANSLATION_NOTE}).", ""]
         lines += _evaluation_table(evals)
+        lines += _tier_comparison(evals, metrics.get("fast_tier_evaluations") or [])
+        lines += _language_table(evals)
         lines += ["", "### Per class"]
         lines += _per_class_tables(evals)
     for key, value in metrics.items():
-        if key != "evaluations":
+        if key not in ("evaluations", "fast_tier_evaluations"):
             lines += ["", f"### {key}", "", "```", json.dumps(value, indent=1, ensure_ascii=False, default=str), "```"]
     speed = meta.get("speed") or {}
     if speed:

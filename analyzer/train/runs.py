@@ -38,7 +38,14 @@ def _spec(dimension: str) -> Spec:
 
 def evaluate_model(spec: Spec, model: dict[str, Any], data: TextSet, splits: list[str], X: Any = None) -> list[dict]:
     """Every test evaluation of ``spec`` for a fitted ``model`` (rows of ``data`` in split ``test``)."""
-    X = X if X is not None else model["featurizer"].transform(data.texts)
+    if X is None:
+        featurizer = model["featurizer"]
+        if hasattr(featurizer, "join"):  # accurate tier: encode through the embedding cache
+            from .accurate import accurate_features
+
+            X = accurate_features(featurizer, data.texts)
+        else:
+            X = featurizer.transform(data.texts)
     out = []
     for ev in spec.evals:
         head = model["heads"][ev.head]
@@ -70,25 +77,29 @@ def _cross_domain(model_feat: Any, data: TextSet, splits: list[str], X: Any, see
 
 
 def run_training(dimension: str, data_dir: Path | str | None, out_dir: Path | str | None,
-                 seed: int = 0, quick: bool = False) -> dict[str, Any]:
+                 seed: int = 0, quick: bool = False, tier: str = "fast") -> dict[str, Any]:
     """Fit, evaluate and save ``dimension``; see :func:`analyzer.train.train`."""
     spec = _spec(dimension)
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     if out_dir is None:
         from ..scorers.base import model_path
 
-        out_dir = model_path(dimension)
+        out_dir = model_path(dimension, tier=tier)
     t0 = time.perf_counter()
     data = spec.load(data_dir)
     splits = assign_splits(data.groups, seed=seed)
-    if quick:  # a real but small run: a hashed subset of train/dev, the full test split
+    if tier == "accurate":
+        from .accurate import cap_rows
+
+        keep = cap_rows(data, splits, seed, quick)
+        data, splits = data.subset(keep), [splits[i] for i in keep]
+    elif quick:  # a real but small run: a hashed subset of train/dev, the full test split
         frac = min(1.0, QUICK_TRAIN_ROWS / max(1, sum(s != "test" for s in splits)))
         keep = [i for i, (s, g) in enumerate(zip(splits, data.groups))
                 if s == "test" or unit_hash(g, seed, salt="quick") < frac]
         data = data.subset(keep)
         splits = [splits[i] for i in keep]
-    featurizer = HashFeaturizer()
-    X = featurizer.transform(data.texts)
+    featurizer, X = _features(tier, data.texts)
     heads, tuning = {}, {}
     for head in spec.heads:
         rows = {s: [i for i in range(len(data)) if splits[i] == s and head.label(data, i) is not None
@@ -110,14 +121,30 @@ def run_training(dimension: str, data_dir: Path | str | None, out_dir: Path | st
                                     groups=[data.groups[i] for i in fit_rows], sample_weight=w["train"] + w["dev"],
                                     n_folds=3 if quick else 5, seed=seed)
         logger.info("%s/%s: C=%s on %d rows", dimension, head.name, C, len(fit_rows))
-    model = {"featurizer": featurizer, "heads": heads, "dimension": dimension, "tier": "fast"}
+    model = {"featurizer": featurizer, "heads": heads, "dimension": dimension, "tier": tier}
     evaluations = evaluate_model(spec, model, data, splits, X)
     if dimension == "politeness" and not quick:
         evaluations += _cross_domain(featurizer, data, splits, X, seed)
     metrics = {"evaluations": evaluations, "tuning": tuning, "train_seconds": round(time.perf_counter() - t0, 1)}
-    meta = build_meta(spec, data, splits, seed, quick, metrics)
+    if tier == "accurate":
+        from .accurate import fast_tier_on_same_rows
+
+        metrics["fast_tier_evaluations"] = fast_tier_on_same_rows(spec, data, splits, Path(out_dir).parent)
+    meta = build_meta(spec, data, splits, seed, quick, metrics, tier)
     save_model_dir(out_dir, model, meta)
     return metrics
+
+
+def _features(tier: str, texts: list[str]) -> tuple[Any, Any]:
+    """The tier's featurizer and the feature matrix of ``texts`` (the accurate tier encodes through a cache)."""
+    if tier == "accurate":
+        from ..encoders.featurizer import EncodedFeaturizer
+        from .accurate import accurate_features
+
+        featurizer = EncodedFeaturizer()
+        return featurizer, accurate_features(featurizer, texts)
+    featurizer = HashFeaturizer()
+    return featurizer, featurizer.transform(texts)
 
 
 DOMAIN_SOURCE = {
@@ -146,12 +173,17 @@ def data_entries(spec: Spec, rows_per_domain: dict[str, int]) -> list[dict[str, 
     return out
 
 
-def generic_notes(spec: Spec) -> list[str]:
-    """The spec's notes plus the notes every fast-tier card carries."""
+def generic_notes(spec: Spec, tier: str = "fast") -> list[str]:
+    """The spec's notes plus the notes every card of ``tier`` carries."""
+    if tier == "accurate":
+        from .accurate import encoder_note
+
+        return spec.notes + [f"† {TRANSLATION_NOTE}.", encoder_note()]
     return spec.notes + [f"† {TRANSLATION_NOTE}.",
                          "Fast tier: hashed word 1-2-gram + character 2-5-gram features shared by all dimensions, "
-                         "one calibrated linear SVM head (LinearSVC + CalibratedClassifierCV) per output. A transformer "
-                         "'accurate' tier can be added later under models/<name>/accurate/ (tier='accurate')."]
+                         "one calibrated linear SVM head (LinearSVC + CalibratedClassifierCV) per output. The "
+                         "'accurate' tier (models/<name>/accurate/, tier='accurate') adds a multilingual sentence "
+                         "embedding to these features."]
 
 
 def refresh_card(dimension: str, model_dir: Path | str | None = None) -> dict[str, Any]:
@@ -165,10 +197,11 @@ def refresh_card(dimension: str, model_dir: Path | str | None = None) -> dict[st
     path = Path(model_dir) if model_dir is not None else model_path(dimension)
     meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
     return update_meta(path, data=data_entries(spec, meta["splits"].get("rows_per_domain", {})),
-                       notes=generic_notes(spec))
+                       notes=generic_notes(spec, meta.get("tier", "fast")))
 
 
-def build_meta(spec: Spec, data: TextSet, splits: list[str], seed: int, quick: bool, metrics: dict) -> dict[str, Any]:
+def build_meta(spec: Spec, data: TextSet, splits: list[str], seed: int, quick: bool, metrics: dict,
+               tier: str = "fast") -> dict[str, Any]:
     """``meta.json`` content (before the checksum) for a trained spec."""
     rows_by_set: dict[str, int] = {}
     for d in data.domains:
@@ -176,7 +209,7 @@ def build_meta(spec: Spec, data: TextSet, splits: list[str], seed: int, quick: b
     sizes = split_sizes(splits, data.domains, data.languages)
     data_list = data_entries(spec, rows_by_set)
     return {
-        "name": spec.name, "version": VERSION, "tier": "fast", "quick": quick,
+        "name": spec.name, "version": VERSION, "tier": tier, "quick": quick,
         "languages": ["en", "el", "pl", "hy"], "labels": spec.labels, "seed": seed,
         "data": data_list,
         "splits": {"method": ("Fixed hash split by group id (sha256 of seed + group; 80/10/10 train/dev/test). "
@@ -187,10 +220,17 @@ def build_meta(spec: Spec, data: TextSet, splits: list[str], seed: int, quick: b
                    "detail": {"rows per domain": sizes["by"][0], "rows per language": sizes["by"][1]},
                    "rows_per_domain": rows_by_set},
         "metrics": metrics,
-        "notes": generic_notes(spec),
+        "notes": generic_notes(spec, tier),
+        **({"encoder": _encoder_pin()} if tier == "accurate" else {}),
         "sections": {"Intended use": f"Per-turn {spec.name} score for contact-centre QA; value is a calibrated "
                                      "probability in [0, 1]. Not for decisions about individuals without human review."},
     }
+
+
+def _encoder_pin() -> dict[str, Any]:
+    from ..encoders.e5 import E5_PIN
+
+    return dict(E5_PIN)
 
 
 def run_evaluation(dimension: str, data_dir: Path | str | None, model_dir: Path | str | None) -> dict[str, Any]:

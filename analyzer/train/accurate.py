@@ -1,0 +1,84 @@
+"""What the accurate tier changes in a training run: fewer training rows, embeddings from a cache.
+
+Encoding runs at ~27 texts/s on this machine, so the accurate tier trains on at most
+:data:`TRAIN_CAP` train+dev rows per domain and is tested on at most :data:`TEST_CAP` test rows per
+domain (both chosen by a seeded hash, so the choice is fixed). Its test rows are a subset of the
+fast tier's test split, and the run also scores them with the shipped fast model, so the card
+compares the two tiers on the very same rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from .dataset import TextSet
+from .splits import unit_hash
+
+logger = logging.getLogger(__name__)
+
+TRAIN_CAP = 800
+"""Train+dev rows kept per domain for the accurate tier."""
+TEST_CAP = 300
+"""Test rows kept per domain for the accurate tier."""
+QUICK_CAP = 250
+"""Train+dev rows per domain in a quick (test) run; its test split is cut to :data:`QUICK_TEST_CAP` rows per domain."""
+QUICK_TEST_CAP = 100
+
+
+def cap_rows(data: TextSet, splits: list[str], seed: int, quick: bool) -> list[int]:
+    """Indices kept: per domain, the first ``TRAIN_CAP`` train+dev and ``TEST_CAP`` test rows by seeded hash
+    (a quick run keeps ``QUICK_CAP`` train+dev and ``QUICK_TEST_CAP`` test rows per domain)."""
+    by_key: dict[tuple[str, str], list[int]] = {}
+    for i, (dom, s) in enumerate(zip(data.domains, splits)):
+        by_key.setdefault((dom, "test" if s == "test" else "train+dev"), []).append(i)
+    caps = {"test": QUICK_TEST_CAP if quick else TEST_CAP, "train+dev": QUICK_CAP if quick else TRAIN_CAP}
+    keep: list[int] = []
+    for (dom, part), rows in by_key.items():
+        rows.sort(key=lambda i: unit_hash(data.groups[i], seed, salt="accurate"))
+        keep += rows[:caps[part]]
+    return sorted(keep)
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"\rencoding {done}/{total} texts", end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+
+def accurate_features(featurizer: Any, texts: list[str]) -> Any:
+    """The accurate featurizer's matrix for ``texts``, encoding through the on-disk embedding cache."""
+    from ..encoders.cache import EmbeddingCache, default_cache_dir
+    from ..encoders.e5 import E5_PIN, MAX_CHARS, get_encoder
+
+    encoder = get_encoder()
+    cache = EmbeddingCache(default_cache_dir() / E5_PIN["sha256"][:16], dim=encoder.dim)
+    cut = [t[:MAX_CHARS] for t in texts]
+    embeddings = cache.encode(cut, encoder.encode, progress=_progress)
+    return featurizer.join(texts, embeddings)
+
+
+def encoder_note() -> str:
+    """The card's line about the encoder: what, where its weights come from, licence, checksum."""
+    from ..encoders.e5 import E5_PIN
+
+    return (f"Accurate tier: the fast tier's hashed n-grams joined to a frozen sentence embedding from "
+            f"{E5_PIN['model']} (4-bit weights shipped inside the registry package {E5_PIN['package']}=="
+            f"{E5_PIN['package_version']}, file {E5_PIN['weights']}, sha256 {E5_PIN['sha256'][:16]}..., verified at "
+            f"load; licence {E5_PIN['licence']}), one calibrated linear SVM head per output. The encoder is not "
+            f"fine-tuned: fine-tuning on this 2-core CPU machine did not fit the time available. Trained on at most "
+            f"{TRAIN_CAP} train+dev rows per domain and tested on at most {TEST_CAP} test rows per domain (seeded hash "
+            f"choice, a subset of the fast tier's test split); the fast tier is scored on the same rows for comparison.")
+
+
+def fast_tier_on_same_rows(spec: Any, data: TextSet, splits: list[str], fast_dir: Any) -> list[dict]:
+    """The shipped fast model's evaluations on the accurate run's test rows (empty when none is shipped)."""
+    from pathlib import Path
+
+    from ..scorers.base import load_model_dir
+    from .runs import evaluate_model
+
+    fast_dir = Path(fast_dir)
+    if not (fast_dir / "meta.json").is_file():
+        return []
+    model, _ = load_model_dir(fast_dir, spec.name)
+    return evaluate_model(spec, model, data, splits)
