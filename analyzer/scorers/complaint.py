@@ -17,6 +17,7 @@ from typing import Any, Mapping, Sequence
 
 from ..types import Span, Turn, TurnScore
 from .base import ModelScorer
+from .routing import LanguageRouter, load_routed
 
 
 class ComplaintScorer(ModelScorer):
@@ -38,6 +39,6 @@ class ComplaintScorer(ModelScorer):
         return out
 
 
-def load(model_dir: str | Path | None = None, tier: str = "fast") -> ComplaintScorer:
+def load(model_dir: str | Path | None = None, tier: str = "fast") -> "ComplaintScorer | LanguageRouter":
     """The complaint scorer from ``model_dir`` (default ``models/complaint/``), checksum verified."""
-    return ComplaintScorer.from_dir(model_dir, tier)
+    return load_routed(ComplaintScorer, model_dir, tier)

@@ -19,6 +19,7 @@ from typing import Any, Mapping, Sequence
 
 from ..types import Span, Turn, TurnScore
 from .base import ModelScorer
+from .routing import LanguageRouter, load_routed
 
 MECHANISMS = {"er": "emotional_reaction", "ip": "interpretation", "ex": "exploration"}
 LEVELS = {0: "none", 1: "weak", 2: "strong"}
@@ -49,6 +50,6 @@ class EmpathyScorer(ModelScorer):
         return out
 
 
-def load(model_dir: str | Path | None = None, tier: str = "fast") -> EmpathyScorer:
+def load(model_dir: str | Path | None = None, tier: str = "fast") -> "EmpathyScorer | LanguageRouter":
     """The empathy scorer from ``model_dir`` (default ``models/empathy/``), checksum verified."""
-    return EmpathyScorer.from_dir(model_dir, tier)
+    return load_routed(EmpathyScorer, model_dir, tier)

@@ -19,6 +19,7 @@ from typing import Any, Mapping, Sequence
 
 from ..types import Span, Turn, TurnScore
 from .base import ModelScorer
+from .routing import LanguageRouter, load_routed
 
 STRATEGIES = ("please", "gratitude", "apology", "greeting", "hedge", "deference", "direct_question",
               "bare_command", "swearing", "insult", "formal_address", "informal_address")
@@ -42,6 +43,6 @@ class PolitenessScorer(ModelScorer):
         return out
 
 
-def load(model_dir: str | Path | None = None, tier: str = "fast") -> PolitenessScorer:
+def load(model_dir: str | Path | None = None, tier: str = "fast") -> "PolitenessScorer | LanguageRouter":
     """The politeness scorer from ``model_dir`` (default ``models/politeness/``), checksum verified."""
-    return PolitenessScorer.from_dir(model_dir, tier)
+    return load_routed(PolitenessScorer, model_dir, tier)

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 
 from ..types import Turn, TurnScore
 from .base import ModelScorer
+from .routing import LanguageRouter, load_routed
 
 
 class SentimentScorer(ModelScorer):
@@ -37,6 +38,6 @@ class SentimentScorer(ModelScorer):
         return out
 
 
-def load(model_dir: str | Path | None = None, tier: str = "fast") -> SentimentScorer:
+def load(model_dir: str | Path | None = None, tier: str = "fast") -> "SentimentScorer | LanguageRouter":
     """The sentiment scorer from ``model_dir`` (default ``models/sentiment/``), checksum verified."""
-    return SentimentScorer.from_dir(model_dir, tier)
+    return load_routed(SentimentScorer, model_dir, tier)

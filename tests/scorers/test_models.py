@@ -80,8 +80,9 @@ def test_models_missing_raises_E032(tmp_path):
     with pytest.raises(ModelError) as err:
         empathy.load(tmp_path / "nowhere")
     assert err.value.code == "E032"
-    with pytest.raises(ModelError):
-        empathy.load(tier="accurate")  # not shipped yet
+    with pytest.raises(ModelError) as err:
+        empathy.load(tier="precise")
+    assert err.value.code == "E040"
 
 
 def test_models_other_sklearn_version_warns_W012(tmp_path):
@@ -97,7 +98,7 @@ def test_models_other_sklearn_version_warns_W012(tmp_path):
 
 
 def test_models_total_size_under_budget():
-    total = sum((REPO / "models" / d / "model.joblib").stat().st_size for d in DIMENSIONS)
+    total = sum(f.stat().st_size for f in (REPO / "models").rglob("model.joblib"))
     assert total < 150e6
 
 
