@@ -46,15 +46,35 @@ def test_samples_model_based_standards_meet_measured_floors(analyses):
         fired = {f.standard for f in a.flags} & MODEL_BASED
         tp, fp, fn = tp + len(fired & expected), fp + len(fired - expected), fn + len(expected - fired)
     precision, recall = tp / (tp + fp), tp / (tp + fn)
-    # Measured with the shipped models: precision 0.50, recall 0.44 (tp 7, fp 7, fn 9). The misses are
-    # mostly rude or unempathic agent turns in el/pl/hy; floors sit just under the measurement.
-    assert recall >= 0.40 and precision >= 0.45, f"precision {precision:.2f}, recall {recall:.2f} (tp {tp}, fp {fp}, fn {fn})"
+    # Measured with the shipped models: precision 0.64, recall 1.00 (tp 16, fp 9, fn 0). Recall rests on the
+    # phrase floors (dismissive remarks, voiced frustration) where the models miss el/pl/hy; the false flags
+    # are model scores: positive-tone on factual agent turns (5), empathy after a neutral customer turn
+    # scored upset (2), customer-outcome after a complaint scored positive (2). Floors sit just under.
+    assert recall >= 0.95 and precision >= 0.60, f"precision {precision:.2f}, recall {recall:.2f} (tp {tp}, fp {fp}, fn {fn})"
 
 
 def test_samples_exemplary_conversations_pass(analyses):
     for a in analyses:
         if a.conversation.id.endswith("exemplary"):
             assert a.passed is True and a.qa_score >= 90, (a.conversation.id, [f.standard for f in a.flags])
+
+
+# Conversations of the other sample formats that keep every rule-based standard: a well-run chat,
+# e-mail or call in each language (the others break rules on purpose: blame, deferrals, card numbers).
+WELL_RUN = {"pq-en-9", "pq-pl-10", "flat-en-003", "chat-en-001", "chat-el-001", "chat-pl-001", "chat-hy-001",
+            "hy-3308-1@mail.example", "20240603091244.4821@mailbox.example", "EL-CHAT-201", "EN-CHAT-1042",
+            "pl_chat_dostawa.txt#1"}
+
+
+def test_samples_well_run_conversations_of_other_formats_keep_the_rules():
+    qa = analyzer.load()
+    seen = set()
+    for path in ("data/samples/chat", "data/samples/email", "data/samples/transcripts"):
+        for a in qa.pipe(analyzer.read(path)):
+            if a.conversation.id in WELL_RUN:
+                seen.add(a.conversation.id)
+                assert {f.standard for f in a.flags} & RULE_BASED == set(), (a.conversation.id, [f.message for f in a.flags])
+    assert seen == WELL_RUN
 
 
 def test_samples_every_format_reads_without_errors():

@@ -58,10 +58,11 @@ def test_config_threshold_edits_change_the_outcome(tmp_path: Path) -> None:
     relaxed = load_standards(_write(tmp_path, _edit("first-response", "threshold: 60s", "threshold: 10m")))
     assert "first-response" not in check(slow, [], relaxed).broken
 
-    rude = sample("pl-rude")
-    assert "politeness" in check(rude, scores_for(rude), load_standards()).broken
+    curt = sample("pl-exemplary")  # no rude phrase: only the score (P(impolite) 0.85 on turn 1) can flag it
+    curt_scores = scores_for(curt, {1: {"rude"}})
+    assert "politeness" in check(curt, curt_scores, load_standards()).broken
     lenient = load_standards(_write(tmp_path, _edit("politeness", "threshold: 0.75", "threshold: 0.9"), "b.yaml"))
-    assert "politeness" not in check(rude, scores_for(rude), lenient).broken
+    assert "politeness" not in check(curt, curt_scores, lenient).broken
 
     exemplary = sample("el-exemplary")  # its agent scores P(negative) = 0.05
     strict = load_standards(_write(tmp_path, _edit("positive-tone", "threshold: 0.6", "threshold: 0.01"), "c.yaml"))

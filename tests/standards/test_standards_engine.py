@@ -124,4 +124,5 @@ def test_engine_flags_serialise_to_json() -> None:
     assert {f["standard"] for f in data["flags"]} == {"empathy", "customer-outcome"}
     empathy = next(f for f in data["flags"] if f["standard"] == "empathy")
     assert empathy["turns"] == [5, 4] and empathy["threshold"] == 0.5
-    assert empathy["evidence"][0]["text"].startswith("Jeszcze trzy tygodnie")
+    assert empathy["evidence"][0]["text"] == "skandal"  # the customer's words, then the reply that ignored them
+    assert empathy["evidence"][1]["text"].startswith("To pierwszy wolny termin")

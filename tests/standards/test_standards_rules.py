@@ -40,6 +40,16 @@ PHRASES = {
     ("security", "el"): ["αριθμό της κάρτας", "κωδικό μιας χρήσης"],
     ("security", "pl"): ["numer karty", "jednorazowy kod"],
     ("security", "hy"): ["քարտի ամբողջական համար", "մեկանգամյա կոդ"],
+    ("politeness", "en"): ["Did you even look", "Stop wasting my time"],
+    ("politeness", "el"): ["Δεν κοιτάξατε καθόλου", "μου τρώτε τον χρόνο"],
+    ("politeness", "pl"): ["W ogóle Pan tam zajrzał", "zawracać mi głowę"],
+    ("politeness", "hy"): ["Ընդհանրապես նայե՞լ եք", "իմ ժամանակը վատնել"],
+    ("positive-tone", "en"): ["Stop wasting my time"],
+    ("positive-tone", "hy"): ["իմ ժամանակը վատնել"],
+    ("empathy", "en"): ["That's ridiculous"],
+    ("empathy", "el"): ["απαράδεκτο"],
+    ("empathy", "pl"): ["skandal"],
+    ("empathy", "hy"): ["անընդունելի"],
     ("no-postpone", "en"): ["get back to you"],
     ("no-postpone", "el"): ["ενημερώσουμε"],
     ("no-postpone", "pl"): ["Odezwiemy się"],
@@ -116,13 +126,23 @@ def test_rules_timing_thresholds_follow_the_channel() -> None:
     assert "first-response" not in check(replace(conv, channel="email"), [], STANDARDS).broken  # 6 min ≤ 4 h
 
 
-@pytest.mark.parametrize("language", ["en", "el", "pl", "hy"])
-def test_rules_model_standards_are_not_evaluated_without_scores(language: str) -> None:
-    conv = sample(f"{language}-rude")
-    result = check(conv, [], STANDARDS)
-    for standard in ("empathy", "positive-tone", "customer-outcome"):
-        assert standard in result.not_evaluated and standard not in result.evaluated
-    assert "politeness" in result.evaluated and "politeness" not in result.broken  # by its markers alone
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_rules_model_standards_fall_back_to_phrases_without_scores(language: str) -> None:
+    rude = check(sample(f"{language}-rude"), [], STANDARDS)
+    for standard in ("politeness", "positive-tone"):  # the dismissive remarks alone break them
+        flags = [f for f in rude.flags if f.standard == standard]
+        assert [f.turns for f in flags] == [(1,), (3,)] and all(f.observed is None for f in flags)
+    assert {"empathy", "customer-outcome"} <= set(rude.evaluated) - set(rude.broken)  # nobody voiced frustration
+    angry = check(sample(f"{language}-ignored-angry"), [], STANDARDS)
+    assert {"empathy", "customer-outcome"} <= set(angry.broken)
+
+
+def test_rules_empathy_is_not_evaluated_without_scores_or_phrases() -> None:
+    from analyzer.standards.rules.base import NotEvaluated
+    from analyzer.standards.rules.scores import acknowledged_after
+
+    with pytest.raises(NotEvaluated):
+        list(acknowledged_after(sample("en-ignored-angry"), [], upset=()))
 
 
 def test_rules_politeness_markers_flag_an_insult_without_scores() -> None:
@@ -172,8 +192,11 @@ def test_rules_empathy_accepts_an_acknowledging_phrase(language: str) -> None:
 
 def test_rules_customer_outcome_only_flags_a_worse_ending() -> None:
     conv = sample("en-ignored-angry")
+    opening = "Hi, this is unacceptable: my washing machine broke a week ago. When can a technician come?"
+    conv = replace(conv, turns=(replace(conv.turns[0], text=opening), *conv.turns[1:]))
     angry_throughout = scores_for(conv, hints={0: {"upset"}, 4: {"upset"}, 6: {"upset"}})
     assert "customer-outcome" not in check(conv, angry_throughout, STANDARDS).broken
+    assert "customer-outcome" not in check(conv, [], STANDARDS).broken  # frustrated at the start, too
     flag = next(f for f in check(conv, scores_for(conv), STANDARDS).flags if f.standard == "customer-outcome")
     assert flag.observed < flag.threshold == -0.25
 
@@ -215,9 +238,6 @@ WHOLE_TURN_EVIDENCE = {
     "greeting": (1, "no_greeting"),
     "first-response": (1, "first_reply"),
     "response-time": (2, "waiting"),
-    "politeness": (1, "politeness"),
-    "empathy": (4, "complaint"),
-    "positive-tone": (1, "sentiment"),
     "customer-outcome": (6, "ends_negative"),
     "closing": (5, "no_closing"),
 }

@@ -63,7 +63,9 @@ def closes_with(conv: Conversation, scores: Sequence[TurnScore], *, markers: Seq
                  f"last agent turn {final.index} lacks {missing}")
 
 
-_NOT_NAMES = {"customer", "client", "user", "visitor", "guest", "klient", "klientka", "πελατης", "հաճախորդ", "unknown", "anonymous"}
+_NOT_NAMES = frozenset(fold(word) for word in ("customer", "client", "user", "visitor", "guest", "klient", "klientka", "πελάτης",
+                                             "πελάτισσα", "հաճախորդ", "unknown", "anonymous"))
+"""Speaker labels that are roles, not names (folded as the speaker field is: πελάτης → πελατησ)."""
 
 
 def _name_parts(conv: Conversation, customers: Sequence[str]) -> list[str]:

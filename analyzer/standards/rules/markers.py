@@ -12,12 +12,12 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-import unicodedata
 from functools import lru_cache
 from typing import Annotated, Iterable, NamedTuple, Sequence
 
 from pydantic import AfterValidator
 
+from ...lexicon_fold import fold as fold_text, fold_char, fold_pattern, original
 from ...types import Conversation, Turn
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {
         "greeting_open": ("hello", "hi", "hey", "good (morning|afternoon|evening)", "welcome", "thank(s| you) for (contacting|reaching out|getting in touch)"),
         "closing": ("have a (nice|great|good|lovely) (day|evening|weekend)", "goodbye", "bye", "take care", "anything else i can (help|do)*", "thank(s| you) for (chatting|your patience)*"),
-        "next_steps": ("you('ll| will) (receive|get|see)", "will (arrive|be (sent|refunded|delivered|credited))", "next step*", "i('ve| have) (sent|issued|scheduled|booked|arranged|refunded|processed)", "tracking number", "confirmation (e-?mail|message)"),
+        "next_steps": ("you('ll| will| should) (receive|get|see)", "(will|should) (arrive|be (sent|refunded|delivered|credited|released|processed|shipped|replaced|cancelled|canceled|updated|resolved|fixed))", "next step*", "i('ve| have) (now |just |already )?(sent|issued|scheduled|booked|arranged|refunded|processed|updated|changed|cancelled|canceled|corrected|fixed|reset|resent|rebooked|replaced)", "i('ll| will) (send|call|email|e-mail|chase|check)", "tracking number", "confirmation (e-?mail|message)"),
         "contact_back": ("(just )?reply (here|to this)*", "contact us", "reach (us|me)", "call us", "write to us", "get in touch", "feel free to (write|contact|reach|message|call)", "if (you have|there are) any (other |more |further )?(questions|problems|issues)", "our (hotline|helpline)"),
         "blame": ("you should have", "your (own )?fault", "you did(n't| not) (read|follow|check)", "(it's|it is) not our (fault|problem)", "that's on you", "you must have (done|entered|made)*"),
         "redirect": ("not my (department|job|problem|responsibility)", "not something i (can|deal)*", "you('ll| will) (have|need) to (call|contact|ask) (someone|another|the other|a different)*", "ask someone else", "(call|contact) (the|your) (courier|bank|manufacturer) yourself"),
@@ -54,6 +54,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "ask_password": ("password", "passcode", "login details"),
         "ask_otp": ("(one[- ]time|verification|sms|security|confirmation) code", "otp", "the code (we|you) (just )?(sent|received|got)"),
         "acknowledge": ("sorry", "apologi*", "i (completely |totally )?understand", "i can (see|imagine|understand)", "(that|this) (must be|sounds|is) (so |really |very )?(frustrating|annoying|stressful|upsetting|disappointing)", "i hear you"),
+        "frustration": ("(this|that|it)('s| is) (absolutely |completely |just |really )?(ridiculous|unacceptable|outrageous|a joke|a disgrace|a scandal|terrible|awful|useless)", "unacceptable", "outrageous", "i('m| am) (really |very |so |extremely |absolutely |getting )?(frustrated|upset|angry|annoyed|furious|disappointed|fed up|sick of)", "(so |really |very |extremely )?frustrating", "(terrible|awful|horrible|appalling|worst|shocking|useless) (service|experience|support|customer service)", "i('m| am| will) never (buy|order|shop)\\w* (from|with|here)*", "(third|fourth|fifth) time i('ve| have) (called|written|asked|contacted)", "waste of (my )?time"),
     },
     "el": {
         "greeting_open": ("γεια (σας|σου)", "καλημερα", "καλησπερα", "καλως (ηρθατε|ορισατε)", "χαιρετω", "ευχαριστουμε (που|για την) επικοινων*"),
@@ -68,11 +69,12 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "ask_password": ("κωδικο προσβασης", "συνθηματικο", "password"),
         "ask_otp": ("κωδικο (μιας χρησης|επαληθευσης|επιβεβαιωσης|otp|sms|που (λαβατε|σας ηρθε))", "otp"),
         "acknowledge": ("λυπαμαι", "συγγνωμη", "ζητω συγγνωμη", "ζητουμε συγγνωμη", "(καταλαβαινω|κατανοω|αντιλαμβανομαι)*", "απογοητευτικ*"),
+        "frustration": ("απαραδεκτ*", "απογοητευμεν*", "απογοητευση", "εκνευρισμεν*", "θυμωμεν*", "αναστατωμεν*", "εξοργισμεν*", "εξοργιστικ*", "αγανακτισμεν*", "αισχος", "ντροπη σας", "(κακιστη|χειροτερη|απαισια|αθλια) εξυπηρετηση", "δεν θα (ξαναγορασω|ξαναπαραγγειλω|ξαναερθω)", "τριτη φορα που (παιρνω|γραφω|ζητω)*", "με εχετε (κουρασει|ταλαιπωρησει)"),
     },
     "pl": {
         "greeting_open": ("dzien dobry", "dobry wieczor", "witam*", "czesc", "dziekujemy za kontakt"),
         "closing": ("milego (dnia|wieczoru|weekendu)", "do widzenia", "pozdrawiam*", "dziekuj\\w* za (rozmowe|cierpliwosc)", "(czy )?(moge|mogę) (jeszcze )?(w czyms|jakos) pomoc*", "zycze milego*"),
-        "next_steps": ("otrzyma (pan|pani)", "otrzymasz", "dostanie (pan|pani)", "(nastepny|kolejny) krok*", "wysłał(em|am)", "zostanie (wyslan|zwrocon|przelan|dostarczon)\\w*", "numer przesylki", "zlecil(em|am)", "zlecił(em|am)"),
+        "next_steps": ("otrzyma (pan|pani)", "otrzymasz", "dostanie (pan|pani)", "(przyjdzie|dotrze|przyjda|dotra) (do|w ciagu|mailem|e-mailem|sms\\w*|jutro|dzis\\w*|pod)", "(bedzie|beda) (dostarczon|wyslan|zwrocon|przelan)\\w*", "zwrocimy", "(anulowal|zmienil|zaktualizowal|poprawil)(em|am)", "(nastepny|kolejny) krok*", "wysłał(em|am)", "zostanie (wyslan|zwrocon|przelan|dostarczon)\\w*", "numer przesylki", "zlecil(em|am)", "zlecił(em|am)"),
         "contact_back": ("prosze (do nas )?(napisac|zadzwonic|odpisac)", "prosimy o kontakt", "zapraszam\\w* do kontaktu", "(skontaktowac|kontaktowac) sie z nami", "w razie (pytan|problemow|watpliwosci)", "prosze sie nie wahac", "infolini\\w*"),
         "blame": ("to (pana|pani|twoja) wina", "(powinien pan|powinna pani|trzeba bylo)", "nie przeczytal\\w*", "to nie (nasza|moja) wina", "sam\\w* (pan|pani) (sobie )?winn\\w*"),
         "redirect": ("to nie (moj|mój) dzial", "nie zajmuje sie tym", "(prosze|musi pan|musi pani) (zadzwonic|zwrocic sie|napisac) do (innego|kuriera|banku)\\w*", "to nie moja sprawa"),
@@ -82,12 +84,13 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "ask_password": ("hasł\\w*", "haslo"),
         "ask_otp": ("kod (sms|jednorazowy|weryfikacyjny|autoryzacyjny|z (sms|wiadomosci))", "jednorazow\\w* kod*", "otp"),
         "acknowledge": ("przepraszam*", "przykro mi", "rozumiem*", "zdaje sobie sprawe"),
+        "frustration": ("skandal*", "niedopuszczaln*", "niedopuszczalne", "rozczarowan*", "zdenerwowan*", "wsciek\\w*", "sfrustrowan*", "frustrujac*", "zenujac*", "oburzon*", "oburzajac*", "jestem (bardzo |naprawde )?(zly|zla|wkurzon\\w*)", "(fatalna|beznadziejna|tragiczna|najgorsza) obsluga", "nigdy wiecej (u was|nie kupie|nie zamowie)*", "to jakis zart", "trzeci raz (dzwonie|pisze)"),
     },
     "hy": {
         "greeting_open": ("բարեւ( ձեզ)?", "բարև( ձեզ)?", "բարի (օր|երեկո|լույս)", "ողջույն", "բարի գալուստ", "շնորհակալություն (մեզ հետ )?կապվելու (համար)*"),
         "closing": ("հաջողություն", "ցտեսություն", "մաղթում*", "լավ օր", "էլ ինչով կարող (եմ|ենք) (ձեզ )?օգնել*", "շնորհակալություն (զրույցի|համբերության) համար"),
         "next_steps": ("կստանաք", "կուղարկվի", "կվերադարձվի", "կառաքվի", "հաջորդ քայլ*", "ուղարկել (եմ|ենք)", "հետեւման համար*", "հետևման համար*"),
-        "contact_back": ("կապվեք մեզ (հետ)*", "զանգահարեք", "գրեք (մեզ|այստեղ)", "մի հապաղեք", "հարցեր ունենալու դեպքում", "եթե (այլ )?հարցեր ունենաք"),
+        "contact_back": ("կապվեք մեզ (հետ)*", "զանգահարեք", "(կարող եք )?(զանգահարել|գրել) մեզ", "կարող եք կապվել մեզ (հետ)*", "հարցերի դեպքում", "գրեք (մեզ|այստեղ)", "մի հապաղեք", "հարցեր ունենալու դեպքում", "եթե (այլ )?հարցեր ունենաք"),
         "blame": ("ձեր (մեղքն|սխալն) է", "դուք պետք է (կարդայիք|ստուգեիք|նայեիք|օգտագործեիք)*", "մենք մեղավոր չենք", "չեք կարդացել"),
         "redirect": ("(դա|սա) իմ (բաժինը|գործը) չէ", "դիմեք (այլ|մեկ այլ|մյուս) բաժ*", "ես դրանով չեմ զբաղվում"),
         "vague_postpone": ("կկապվենք (ձեզ հետ)*", "կտեղեկացնենք", "ավելի ուշ", "ինչ-որ ժամանակ", "մի օր", "երբ հնարավոր լինի"),
@@ -96,6 +99,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "ask_password": ("գաղտնաբառ*",),
         "ask_otp": ("(մեկանգամյա|հաստատման|sms) կոդ*", "ստացած կոդ*", "otp"),
         "acknowledge": ("ներողություն", "ցավում (եմ|ենք)", "հասկանում (եմ|ենք)", "ափսոսում (եմ|ենք)", "կներեք"),
+        "frustration": ("անընդունելի", "հիասթափված", "հիասթափեցնող", "նեղսրտած", "զայրացած", "բարկացած", "վրդովված", "նյարդայնացած", "սարսափելի (սպասարկում|վերաբերմունք)", "ամոթ է", "այլեւս երբեք", "այլևս երբեք", "երրորդ անգամ (եմ )?(զանգում|գրում)*"),
     },
 }
 
@@ -105,21 +109,18 @@ CLOCK = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:.][0-5]\d(?!\d)")
 
 @lru_cache(maxsize=None)
 def _fold_char(ch: str) -> str:
-    low = ch.lower()
-    low = low if len(low) == 1 else ch
-    if low == "ł":  # Polish ł has no decomposition; fold it like the other diacritics
-        return "l"
-    base = unicodedata.normalize("NFD", low)[0]
-    return base if base.isalpha() or base == low else low
+    folded = fold_char(ch)
+    return folded if len(folded) == 1 else ch.lower() if len(ch.lower()) == 1 else ch
 
 
 @lru_cache(maxsize=4096)
 def fold(text: str) -> str:
-    """Lower-case and strip accents character by character, keeping offsets.
+    """Lower-case and strip accents character by character, keeping offsets (``ς`` → ``σ``,
+    ``ł`` → ``l``; characters that fold to nothing or to several, such as the Armenian ``՞``, stay).
 
     Example:
-        >>> fold("Καλημέρα, Dzień, Łódź")
-        'καλημερα, dzien, lodz'
+        >>> fold("Καλημέρα, Dzień, Łódź, Ινστιτούτος")
+        'καλημερα, dzien, lodz, ινστιτουτοσ'
     """
     return "".join(map(_fold_char, text))
 
@@ -132,7 +133,7 @@ def _pattern(language: str, category: str) -> re.Pattern[str] | None:
     parts = []
     for phrase in phrases:
         tail = _W if phrase.endswith("*") else r"(?!\w)"
-        parts.append(r"(?<!\w)(?:" + fold(phrase.rstrip("*")) + ")" + tail)
+        parts.append(r"(?<!\w)(?:" + fold_pattern(phrase.rstrip("*")) + ")" + tail)
     return re.compile("|".join(parts))
 
 
@@ -211,7 +212,8 @@ def find(text: str, languages: Iterable[str], categories: Sequence[str]) -> list
 def _find(text: str, languages: tuple[str, ...], categories: tuple[str, ...]) -> tuple[Marker, ...]:
     if not categories:
         return ()
-    folded = fold(text)
+    folded, breaks = fold_text(text)  # the lexicon's folding: Armenian ՞ ՜ ՛ dropped, ’ read as '
+    at = (lambda j: j) if breaks is None else (lambda j: original(breaks, j))
     found: dict[tuple[int, int, str], Marker] = {}
     for language in languages:
         for marker in _lexicon_match(text, language, categories):
@@ -225,7 +227,8 @@ def _find(text: str, languages: tuple[str, ...], categories: tuple[str, ...]) ->
                 continue
             for m in pattern.finditer(folded):
                 if m.end() > m.start():
-                    found.setdefault((m.start(), m.end(), category), Marker(m.start(), m.end(), category, text[m.start() : m.end()]))
+                    start, end = at(m.start()), at(m.end() - 1) + 1
+                    found.setdefault((start, end, category), Marker(start, end, category, text[start:end]))
     return tuple(_longest(found.values()))
 
 
