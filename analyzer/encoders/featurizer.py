@@ -9,7 +9,8 @@ Example:
     >>> import numpy as np
     >>> f = EncodedFeaturizer()
     >>> X = f.join(["Thanks!"], np.zeros((1, 384), np.float32))
-    >>> X.shape[1] == f.hashed.n_word_features + f.hashed.n_char_features + 384
+    >>> ngrams = HashFeaturizer()          # the default n-gram block
+    >>> X.shape[1] == ngrams.n_word_features + ngrams.n_char_features + 384
     True
 """
 

@@ -105,7 +105,7 @@ def check(conversation: Conversation, scores: Sequence[TurnScore], standards: St
         >>> result.broken
         ('greeting', 'closing', 'no-postpone')
         >>> result.qa_score, result.passed
-        (72.73, True)
+        (78.57, True)
     """
     flags: list[Flag] = []
     evaluated: list[Standard] = []
