@@ -27,6 +27,7 @@ import json
 import logging
 import threading
 import warnings
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -110,6 +111,24 @@ def load_model_dir(path: str | Path, name: str | None = None) -> tuple[Any, dict
 _CACHE: "OrderedDict[tuple, Any]" = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 4
+_KEYS: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+
+
+def _featurizer_key(featurizer: Any) -> Any:
+    """The featurizer's ``cache_key``, read once per featurizer object (scikit-learn's
+    ``get_params`` inspects signatures, which costs more than featurizing one short turn)."""
+    try:
+        return _KEYS[featurizer]
+    except (KeyError, TypeError):
+        pass
+    key = getattr(featurizer, "cache_key", None)
+    if key is None:
+        return id(featurizer)
+    try:
+        _KEYS[featurizer] = key
+    except TypeError:  # not weak-referenceable: read the key every time
+        pass
+    return key
 
 
 def shared_features(featurizer: Any, texts: Sequence[str]) -> Any:
@@ -122,7 +141,7 @@ def shared_features(featurizer: Any, texts: Sequence[str]) -> Any:
         featurizer: an object with ``transform(list[str])`` and a hashable ``cache_key``.
         texts: the batch's texts (all turns of the batch, whatever the role).
     """
-    key = (getattr(featurizer, "cache_key", id(featurizer)), tuple(texts))
+    key = (_featurizer_key(featurizer), tuple(texts))
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
@@ -173,6 +192,7 @@ class ModelScorer:
         self.featurizer = self.model["featurizer"]
         self.heads: dict[str, Any] = dict(self.model["heads"])
         self.languages: frozenset[str] = frozenset(self.meta.get("languages", SUPPORTED_LANGUAGES))
+        self.compiled_heads()  # at load, so the first request does not pay for it
 
     @classmethod
     def from_dir(cls, model_dir: str | Path | None = None, tier: str = "fast") -> "ModelScorer":
@@ -190,8 +210,36 @@ class ModelScorer:
         return shared_features(self.featurizer, [t.text for t in turns])
 
     def _predict(self, X: Any) -> dict[str, Any]:
-        """``{head: probabilities (n, classes)}`` for the rows of ``X``: the hot path."""
-        return {head: clf.predict_proba(X) for head, clf in self.heads.items()}
+        """``{head: probabilities (n, classes)}`` for the rows of ``X``: the hot path.
+
+        Calibrated linear heads run as one product for all of them plus numpy calibrators
+        (:class:`CompiledHeads`): the same numbers as each head's ``predict_proba``, without
+        scikit-learn's per-call validation, which costs more than the product on a small batch.
+        Any other head is asked for ``predict_proba`` as it is.
+        """
+        return self.compiled_heads().predict_proba(X)
+
+    def _predict_rows(self, X: Any, rows: list[int], n: int) -> dict[str, Any]:
+        """:meth:`_predict` of ``X[rows]``; the compiled heads take the rows from the decision values,
+        which spares a sparse row selection (rows are independent, so the numbers are the same)."""
+        if type(self)._predict is not ModelScorer._predict:  # a subclass predicts its own way
+            return self._predict(X[rows] if len(rows) != n else X)
+        return self.compiled_heads().predict_proba(X, None if len(rows) == n else rows)
+
+    def compiled_heads(self) -> "CompiledHeads":
+        """The heads compiled to numpy (built once, on first use, and kept out of pickles)."""
+        compiled = self.__dict__.get("_compiled")
+        if compiled is None:
+            compiled = self.__dict__["_compiled"] = CompiledHeads(self.heads)
+        return compiled
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_compiled", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
 
     def classes(self, head: str) -> list:
         """The class labels of ``head`` in column order of its probabilities."""
@@ -209,10 +257,8 @@ class ModelScorer:
         if not keep:
             return out
         X = self.preprocess(turns)
-        if len(keep) != len(turns):
-            X = X[keep]
         batch = [turns[i] for i in keep]
-        for i, s in zip(keep, self.postprocess(batch, self._predict(X))):
+        for i, s in zip(keep, self.postprocess(batch, self._predict_rows(X, keep, len(turns)))):
             out[i] = self.mark_language(turns[i], s)
         return out
 
@@ -272,6 +318,140 @@ def _shared_markers(text: str, language: str) -> list[Any]:
         while len(_MARKERS) > _MARKERS_SIZE:
             _MARKERS.popitem(last=False)
     return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Calibrated linear heads as plain numpy: one product for all heads, then each calibrator.
+
+
+class _Calibrated:
+    """One ``_CalibratedClassifier`` (a linear estimator + sigmoid or temperature calibrators) in numpy.
+
+    Mirrors scikit-learn's ``_CalibratedClassifier.predict_proba`` step by step, so the numbers are
+    the same; raises ``TypeError`` for anything else (the head then stays with scikit-learn).
+    """
+
+    def __init__(self, calibrated: Any, classes: Any) -> None:
+        import numpy as np
+
+        est, method = calibrated.estimator, calibrated.method
+        coef, intercept = getattr(est, "coef_", None), getattr(est, "intercept_", None)
+        if coef is None or intercept is None or not hasattr(est, "decision_function"):
+            raise TypeError("not a linear estimator")
+        coef = np.atleast_2d(np.asarray(coef))  # in the model's own dtype: float32 stays float32
+        self.coef = coef
+        self.intercept = np.broadcast_to(np.asarray(intercept), (coef.shape[0],)).copy()
+        self.n_classes = len(classes)
+        self.method = method
+        calibrators = list(calibrated.calibrators)
+        if method == "sigmoid":
+            if not all(hasattr(c, "a_") and hasattr(c, "b_") for c in calibrators):
+                raise TypeError("sigmoid calibrators without a_/b_")
+            position = {c: i for i, c in enumerate(classes)}
+            columns = [position[c] for c in est.classes_]
+            if self.n_classes == 2:
+                columns = [columns[0] + 1]  # the one calibrator maps classes[1]'s decision value
+            pairs = list(zip(columns, range(coef.shape[0]), calibrators))
+            self.sigmoids = [(col, k, c.a_, c.b_) for col, k, c in pairs]  # their own types: same rounding
+        elif method == "temperature":
+            if len(calibrators) != 1 or not hasattr(calibrators[0], "beta_"):
+                raise TypeError("temperature calibrator without beta_")
+            self.beta = calibrators[0].beta_
+        else:
+            raise TypeError(f"calibration method {method!r}")
+
+    def proba(self, D: Any) -> Any:
+        """Calibrated probabilities ``(n, classes)`` from the decision values ``D`` ``(n, k)``."""
+        import numpy as np
+        from scipy.special import expit
+
+        n = D.shape[0]
+        if self.method == "sigmoid":
+            proba = np.zeros((n, self.n_classes))
+            for col, k, a, b in self.sigmoids:
+                proba[:, col] = expit(-(a * D[:, k] + b))
+            if self.n_classes == 2:
+                proba[:, 0] = 1.0 - proba[:, 1]
+            else:
+                denominator = np.sum(proba, axis=1)[:, np.newaxis]
+                uniform = np.full_like(proba, 1 / self.n_classes)
+                proba = np.divide(proba, denominator, out=uniform, where=denominator != 0)
+        else:
+            logits = D if D.shape[1] > 1 else np.concatenate([-D, D], axis=1)
+            if D.shape[1] > 1 and np.all((D >= 0) & (D <= 1)) and np.all(np.isclose(D.sum(axis=1), 1.0)):
+                logits = np.log(D + 1e-12)  # scikit-learn reads such rows as probabilities
+            X = self.beta * logits
+            X -= X.max(axis=1).reshape(-1, 1)
+            np.exp(X, out=X)
+            X /= X.sum(axis=1).reshape(-1, 1)
+            proba = X
+        proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
+        return proba
+
+
+class CompiledHeads:
+    """A scorer's heads as stacked weight matrices and numpy calibrators; same results as ``predict_proba``.
+
+    Heads that are ``CalibratedClassifierCV`` over a linear model with sigmoid or temperature
+    calibration are compiled: their weights sit side by side in one C-ordered matrix per input
+    width and dtype (the models' own dtype, so the rounding is scikit-learn's), and a sparse
+    batch costs one product per matrix, then each calibrator. Other heads (isotonic calibration,
+    a non-linear model...) keep their own ``predict_proba``.
+
+    Args:
+        heads: ``{name: fitted classifier}`` as in ``model.joblib``.
+    """
+
+    def __init__(self, heads: Mapping[str, Any]) -> None:
+        import numpy as np
+
+        self.heads = dict(heads)
+        self.compiled: dict[str, list[tuple[_Calibrated, int, slice]]] = {}
+        groups: dict[tuple, tuple[int, list, list]] = {}  # (width, dtype) -> (index, coefs, intercepts)
+        for name, clf in self.heads.items():
+            try:
+                parts = [_Calibrated(cc, np.asarray(clf.classes_)) for cc in clf.calibrated_classifiers_]
+            except (AttributeError, TypeError, KeyError, IndexError) as exc:
+                logger.debug("head %s stays with predict_proba: %s", name, exc)
+                continue
+            placed = []
+            for part in parts:
+                index, coefs, intercepts = groups.setdefault((part.coef.shape[1], part.coef.dtype), (len(groups), [], []))
+                at = sum(c.shape[0] for c in coefs)
+                coefs.append(part.coef)
+                intercepts.append(part.intercept)
+                placed.append((part, index, slice(at, at + part.coef.shape[0])))
+            self.compiled[name] = placed
+        self.stacks = [(np.ascontiguousarray(np.vstack(coefs).T), np.concatenate(intercepts))
+                       for _, coefs, intercepts in sorted(groups.values(), key=lambda g: g[0])]
+
+    def predict_proba(self, X: Any, rows: Sequence[int] | None = None) -> dict[str, Any]:
+        """``{head: probabilities (n, classes)}`` for the rows of ``X`` (sparse or dense), or of ``X[rows]``."""
+        import numpy as np
+
+        sparse = hasattr(X, "tocsr")
+        # Sparse rows: one product per stack, then the rows wanted (rows are independent, so the same
+        # numbers). Dense rows: each head's own product, as scikit-learn makes it (BLAS rounding
+        # depends on the shapes).
+        decisions = [np.asarray(X @ W) + b for W, b in self.stacks] if sparse else []
+        if rows is not None:
+            decisions = [D[rows] for D in decisions]
+            if not sparse or len(self.compiled) < len(self.heads):
+                X = X[rows]
+        n = len(rows) if rows is not None else X.shape[0]
+        out: dict[str, Any] = {}
+        for name, clf in self.heads.items():
+            placed = self.compiled.get(name)
+            if placed is None:
+                out[name] = clf.predict_proba(X)
+                continue
+            mean = np.zeros((n, placed[0][0].n_classes))
+            for part, index, where in placed:
+                D = decisions[index][:, where] if sparse else np.asarray(X @ part.coef.T) + part.intercept
+                mean += part.proba(D)
+            mean /= len(placed)
+            out[name] = mean
+        return out
 
 
 def score_many(scorers: Iterable[Any], turns: Sequence[Turn]) -> dict[str, list[TurnScore | None]]:
