@@ -2,8 +2,14 @@
 
 Starts ``analyzer.service.serve`` on 127.0.0.1 (a free port, loopback only) in a subprocess,
 waits until every worker is ready and warm, then sends a fixed number of single-conversation
-requests (bounded by a time limit too) from a thread pool of httpx clients, and prints the
-throughput and p50/p95/p99 latency. The conversations are the shipped chat samples.
+requests (bounded by a time limit too) from a thread pool of keep-alive ``http.client``
+connections, and prints the throughput and p50/p95/p99 latency. The conversations are the
+shipped chat samples. The client runs on the same cores as the server, so it is the leanest
+the standard library has (about a quarter of httpx's CPU time per request).
+
+It also prints the CPU time per request of the server (all its processes) and of this client
+(Linux ``/proc``): on a shared machine those move much less with other load than req/s does,
+so they are the figures to compare between two versions measured at different times.
 
     python bench/service.py --requests 400 --concurrency 8 --workers 1,2
     python bench/service.py --openapi docs/openapi.json     # regenerate the published schema
@@ -12,6 +18,7 @@ throughput and p50/p95/p99 latency. The conversations are the shipped chat sampl
 from __future__ import annotations
 
 import argparse
+import http.client
 import itertools
 import json
 import os
@@ -24,6 +31,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -61,6 +69,25 @@ def start(workers: int, port: int, standards: object, log: Path) -> subprocess.P
                             cwd=REPO, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its live descendants (0.0 without ``/proc``)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent, cpu seconds)
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, (pp, _) in stats.items() if pp == parent and p not in tree]
+        tree.update(children)
+        frontier += children
+    return sum(stats[p][1] for p in tree if p in stats)
+
+
 def wait_ready(base: str, workers: int, timeout: float = 180) -> None:
     """Ready once ``10 * workers`` fresh connections in a row get 200 from /readyz."""
     deadline, streak = time.monotonic() + timeout, 0
@@ -81,17 +108,26 @@ def load(base: str, convs: list[dict], n: int, concurrency: int, time_limit: flo
     bodies = itertools.cycle([json.dumps(c).encode("utf-8") for c in convs])
     lock = threading.Lock()
     stop_at = time.monotonic() + time_limit
+    url = urlsplit(base)
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
     def one(_: int) -> tuple[float, int] | None:
         if time.monotonic() > stop_at:
             return None
-        if not hasattr(local, "client"):
-            local.client = httpx.Client(base_url=base, timeout=60,
-                                        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+        if not hasattr(local, "conn"):
+            local.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
         with lock:
             body = next(bodies)
         start = time.perf_counter()
-        status = local.client.post("/v1/score", content=body).status_code
+        try:
+            local.conn.request("POST", "/v1/score", body=body, headers=headers)
+            response = local.conn.getresponse()
+            response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException):
+            local.conn.close()
+            del local.conn
+            status = 0
         return time.perf_counter() - start, status
 
     began = time.perf_counter()
@@ -128,13 +164,16 @@ def main() -> None:
         try:
             wait_ready(base, workers)
             load(base, convs, 4 * args.concurrency * workers, args.concurrency, args.time_limit)  # warm every worker
+            server_cpu, client_cpu = tree_cpu_seconds(proc.pid), time.process_time()
             r = load(base, convs, args.requests, args.concurrency, args.time_limit)
+            server_cpu, client_cpu = tree_cpu_seconds(proc.pid) - server_cpu, time.process_time() - client_cpu
         finally:
             proc.terminate()
             proc.wait(timeout=30)
         print(f"workers={workers}: {r['requests']} requests ({r['errors']} non-200) in {r['seconds']:.1f}s = "
               f"{r['rps']:.1f} req/s; latency p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, "
-              f"p99 {r['p99_ms']:.0f} ms")
+              f"p99 {r['p99_ms']:.0f} ms; CPU per request: server {1000 * server_cpu / max(1, r['requests']):.1f} ms, "
+              f"client {1000 * client_cpu / max(1, r['requests']):.1f} ms")
 
 
 if __name__ == "__main__":

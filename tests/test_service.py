@@ -369,6 +369,54 @@ def test_service_not_ready_answers_503_with_the_reason(tmp_path):
         assert httpx.get(f"{base}/healthz").status_code == 200
 
 
+def test_service_concurrent_requests_each_get_their_own_result(live, reference):
+    """Requests that arrive together are scored in one batch; each answer is the one it gets alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    convs = _conversations(CHAT / "support_multilingual.json") + _conversations(CHAT / "support_en.jsonl")
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(lambda c: httpx.post(f"{live}/v1/score", json=c, headers=_auth(), timeout=60),
+                                  convs * 2))
+    for conv, response in zip(convs * 2, responses):
+        assert response.status_code == 200, response.text
+        assert response.json()["conversation"]["id"] == conv["id"]
+        _same_as_pipeline(response.json(), reference.analyze(conv))
+
+
+class _FailsOn:
+    """A scorer that raises on one text: a stand-in for a model error met by one request only."""
+
+    name, roles = "failing", frozenset({"agent", "customer"})
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def score(self, turns):
+        from analyzer.errors import InputError
+
+        if any(t.text == self.text for t in turns):
+            raise InputError(f"E027 cannot score {self.text!r}")
+        return [None] * len(turns)
+
+
+def test_service_batcher_keeps_one_request_error_to_that_request():
+    from analyzer.pipeline import Analyzer, coerce
+    from analyzer.service.batcher import MicroBatcher
+
+    batcher = MicroBatcher(lambda: Analyzer([_FailsOn("boom")]))
+    try:
+        good = [coerce([("customer", f"Hello {i}"), ("agent", "Hi!")]) for i in range(5)]
+        bad = coerce([("customer", "boom")])
+        futures = [batcher.submit([c]) for c in good[:2]] + [batcher.submit([bad])] + [batcher.submit(good[2:])]
+        assert [a.conversation.turns[0].text for a in futures[0].result(30) + futures[1].result(30)] == [
+            "Hello 0", "Hello 1"]
+        assert [a.conversation.turns[0].text for a in futures[3].result(30)] == ["Hello 2", "Hello 3", "Hello 4"]
+        with pytest.raises(analyzer.errors.InputError, match="E027"):
+            futures[2].result(30)
+    finally:
+        batcher.close()
+
+
 def test_service_openapi_doc_matches_the_live_schema(live):
     live_schema = httpx.get(f"{live}/openapi.json").json()
     assert OPENAPI_DOC.exists(), "generate docs/openapi.json (see bench/service.py --openapi)"

@@ -105,10 +105,28 @@ def validation_error(errors: list[Mapping[str, Any]]) -> tuple[str, str, list[di
     return "E065", ServiceErrors.E065.format(reason=reason + extra), details
 
 
+try:  # a faster encoder where installed; the standard one otherwise (same JSON values)
+    import orjson as _orjson
+
+    _ORJSON_OPTIONS = _orjson.OPT_NON_STR_KEYS | _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS
+except ImportError:  # pragma: no cover - depends on the environment
+    _orjson = None
+
+
 class SafeJSONResponse(JSONResponse):
-    """JSON that stays valid: NaN/inf (e.g. from user metadata) become ``null``."""
+    """JSON that stays valid: NaN/inf (e.g. from user metadata) become ``null``.
+
+    Encoded with orjson when it is installed (datetimes and dataclasses still go through
+    ``str`` as with the standard encoder); anything orjson refuses (an integer over 64 bits...)
+    falls back to :func:`json.dumps`.
+    """
 
     def render(self, content: Any) -> bytes:
+        if _orjson is not None:
+            try:
+                return _orjson.dumps(content, default=str, option=_ORJSON_OPTIONS)
+            except TypeError:
+                pass
         try:
             text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=str)
         except ValueError:

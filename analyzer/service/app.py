@@ -37,6 +37,7 @@ from pydantic import ValidationError
 from ..errors import ConfigError
 from .auth import RateLimiter, TokenChecker, is_loopback, load_tokens, token_id
 from .api_errors import ApiError, SafeJSONResponse, ServiceErrors, install_handlers
+from .batcher import MicroBatcher
 from .jobs import JobManager, safe_name
 from .metrics import BodyLimitMiddleware, Metrics, MetricsMiddleware
 from .models import (
@@ -121,6 +122,7 @@ class _Service:
         self.jobs = JobManager(jobs_dir, self.wait_analyzer,
                                on_done=lambda stats: self.metrics.conversations.labels("job").inc(stats.conversations))
         self.roots = tuple(Path(r).resolve() for r in settings.job_roots)
+        self.batcher = MicroBatcher(self.wait_analyzer, max_conversations=max(64, settings.max_batch))
 
     def load(self) -> None:
         from ..pipeline import load
@@ -196,6 +198,7 @@ def create_app(settings: ServiceSettings, analyzer: Any = None) -> FastAPI:
         if not service.ready.is_set():
             threading.Thread(target=service.load, name="analyzer-load", daemon=True).start()
         yield
+        service.batcher.close()
         service.jobs.close()
 
     app = FastAPI(title="analyzer", version=__version__, lifespan=lifespan, default_response_class=SafeJSONResponse,
@@ -236,12 +239,14 @@ def create_app(settings: ServiceSettings, analyzer: Any = None) -> FastAPI:
               responses={200: {"model": AnalysisOut | list[AnalysisOut],
                                "description": "One analysis for a conversation; a list for a batch, in order."},
                          **_errors(401, 413, 422, 429, 503)})
-    def score(body: Annotated[ScoreRequest, Body()], owner: str = Depends(authorize)) -> Response:
+    async def score(body: Annotated[ScoreRequest, Body()], owner: str = Depends(authorize)) -> Response:
         """Score one conversation (JSON layout) or ``{"conversations": [...]}``; runs in a worker thread."""
+        # The worker thread is the batcher's (.batcher): requests that arrive together are scored
+        # in one pipeline call, each with the result it would get alone.
         from ..ingest.options import ReadOptions
         from ..ingest.records import conversation_from_dict
 
-        analyzer = service.require_ready()
+        service.require_ready()
         batch = isinstance(body, BatchIn)
         items = body.conversations if batch else [body]
         if len(items) > settings.max_batch:
@@ -253,7 +258,7 @@ def create_app(settings: ServiceSettings, analyzer: Any = None) -> FastAPI:
         conversations = [conversation_from_dict(item.model_dump(exclude_unset=True), options,
                                                 default_id=f"conversation-{i}" if batch else "conversation")
                          for i, item in enumerate(items)]
-        analyses = list(analyzer.pipe(conversations, batch_size=max(1, len(conversations))))
+        analyses = await service.batcher.score(conversations)
         service.metrics.scored(analyses)
         results = [a.to_dict() for a in analyses]
         return SafeJSONResponse(results if batch else results[0])
