@@ -3,7 +3,7 @@
 ``value`` = 1 - P(deflects), a calibrated probability of the good pole (a deflection is the costly
 error). ``label`` is ``owns``, ``neutral`` or ``deflects``: ``deflects`` whenever P(deflects)
 reaches the threshold stored in ``meta.json`` (``thresholds.deflects``, chosen on cross-validated
-predictions for high deflection recall), otherwise the likelier of ``owns`` and ``neutral``.
+English predictions for deflection recall 0.85), otherwise the likelier of ``owns`` and ``neutral``.
 ``detail`` holds the three class probabilities and one calibrated probability per tag
 (``tag:apology``, ``tag:commits_action``, ``tag:redirects``, ``tag:blames``, ``tag:vague_postpone``,
 ``tag:asks_info``).
@@ -11,9 +11,11 @@ predictions for high deflection recall), otherwise the likelier of ``owns`` and 
 Features: the shared hashed word + character n-grams of :mod:`analyzer.train.fit` (computed once
 per batch for every scorer), optionally plus counts of ownership markers from
 :func:`analyzer.lexicon.match` (:class:`LexiconCounts`; the shipped model leaves them out when
-cross-validation shows they do not help, see its card). Evidence spans are those markers (commitment, redirect, blame, vague
-postponement, concrete time, apology); when the lexicon finds nothing for the predicted class, the
-clause the model rates most ``owns``/``deflects`` is given instead, labelled with the class.
+cross-validation shows they do not help, see its card); the accurate tier's featurizer adds a
+sentence embedding (:mod:`analyzer.encoders`). Evidence spans are those markers (commitment,
+redirect, blame, vague postponement, concrete time, apology); when the lexicon finds nothing for
+the predicted class, the clause the model rates most ``owns``/``deflects`` is given instead,
+labelled with the class.
 
 Example:
     >>> from analyzer.scorers.ownership import evidence_categories
@@ -42,7 +44,8 @@ _EVIDENCE = {"owns": ("commitment", "concrete_time"), "deflects": ("redirect", "
 _CLAUSE = re.compile(r"[^.!?;\n]+[.!?;]*")
 
 
-_SCRIPT = re.compile(r"(?P<el>[\u0370-\u03ff\u1f00-\u1fff])|(?P<hy>[\u0530-\u058f])|(?P<pl>[ąćęłńśźżĄĆĘŁŃŚŹŻ])")
+_SCRIPT = re.compile(r"(?P<el>[\u0370-\u03ff\u1f00-\u1fff])|(?P<hy>[\u0530-\u058f])"
+                     r"|(?P<pl>[ąćęłńśźżĄĆĘŁŃŚŹŻ])")
 
 
 def language_of(turn: Turn) -> str:
@@ -299,7 +302,7 @@ def load(model_dir: str | Path | None = None, tier: str = "fast") -> OwnershipSc
 
     Args:
         model_dir: a model folder; default the repo's ``models/ownership/``.
-        tier: ``"fast"`` (the only tier shipped).
+        tier: ``"fast"`` or ``"accurate"`` (``models/ownership/accurate/``, where shipped).
 
     Returns:
         An :class:`OwnershipScorer`.

