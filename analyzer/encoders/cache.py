@@ -43,7 +43,7 @@ class EmbeddingCache:
         flush_every: new vectors per part (also bounds the work lost to a kill).
     """
 
-    def __init__(self, folder: str | Path, dim: int, flush_every: int = 2048) -> None:
+    def __init__(self, folder: str | Path, dim: int, flush_every: int = 512) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.dim = dim

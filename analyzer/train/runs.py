@@ -91,7 +91,7 @@ def run_training(dimension: str, data_dir: Path | str | None, out_dir: Path | st
     if tier == "accurate":
         from .accurate import cap_rows
 
-        keep = cap_rows(data, splits, seed, quick)
+        keep = cap_rows(data, splits, seed, quick, dimension)
         data, splits = data.subset(keep), [splits[i] for i in keep]
     elif quick:  # a real but small run: a hashed subset of train/dev, the full test split
         frac = min(1.0, QUICK_TRAIN_ROWS / max(1, sum(s != "test" for s in splits)))
@@ -178,7 +178,7 @@ def generic_notes(spec: Spec, tier: str = "fast") -> list[str]:
     if tier == "accurate":
         from .accurate import encoder_note
 
-        return spec.notes + [f"† {TRANSLATION_NOTE}.", encoder_note()]
+        return spec.notes + [f"† {TRANSLATION_NOTE}.", encoder_note(spec.name)]
     return spec.notes + [f"† {TRANSLATION_NOTE}.",
                          "Fast tier: hashed word 1-2-gram + character 2-5-gram features shared by all dimensions, "
                          "one calibrated linear SVM head (LinearSVC + CalibratedClassifierCV) per output. The "
