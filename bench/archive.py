@@ -7,7 +7,8 @@ de/fr/nl/pt/ko), Greek/Polish/Armenian text from the parallel items in
 ``translated-el-pl-hy`` (customer messages and agent replies); 85% chat (JSONL files)
 and 15% e-mail (an mbox). Then prints, for the default models and standards:
 
-- conversations/second with 1 and 2 workers (and the scaling);
+- conversations/second with 1 and 2 workers (and the scaling), and the CPU time per
+  conversation of all the run's processes (steadier than conv/s on a machine shared with other work);
 - peak RSS of a run at each size in ``--sizes`` (flat memory = streaming);
 - the overhead of a run killed at 50% and resumed, against an uninterrupted one.
 
@@ -102,12 +103,16 @@ def write_archive(root: Path, n: int, data: Path, seed: int = 0) -> Path:
 
 
 PEAK_WRAPPER = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-                "sys.stderr.write(p.stderr); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
-                "sys.exit(p.returncode)")
+                "sys.stderr.write(p.stderr); u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+                "print(u.ru_maxrss, u.ru_utime + u.ru_stime); sys.exit(p.returncode)")
+CPU_SECONDS: list[float] = []  # CPU seconds (user + system, all processes) of each score() run, in order
 
 
 def score(archive: Path, out: Path, workers: int, extra: tuple[str, ...] = ()) -> tuple[float, float, str]:
-    """Run `analyzer score` in a child process: (seconds, peak RSS in MiB of its largest process, summary line)."""
+    """Run `analyzer score` in a child process: (seconds, peak RSS in MiB of its largest process, summary line).
+
+    The run's CPU seconds (every process it started, workers included) go to :data:`CPU_SECONDS`.
+    """
     cmd = [sys.executable, "-c", PEAK_WRAPPER, sys.executable, "-m", "analyzer", "score", str(archive),
            "--out", str(out), "--workers", str(workers), "--agent-address", "@support.example", *extra]
     start = time.perf_counter()
@@ -116,7 +121,9 @@ def score(archive: Path, out: Path, workers: int, extra: tuple[str, ...] = ()) -
     if proc.returncode not in (0, 1):
         raise RuntimeError(proc.stderr)
     lines = proc.stderr.strip().splitlines()
-    return seconds, int(proc.stdout.strip()) / 1024, lines[-1] if lines else ""
+    peak, cpu = proc.stdout.split()
+    CPU_SECONDS.append(float(cpu))
+    return seconds, int(peak) / 1024, lines[-1] if lines else ""
 
 
 def killed_and_resumed(archive: Path, out: Path, workers: int, chunks_expected: int) -> float:
@@ -150,7 +157,8 @@ def main() -> None:
         for workers in (1, 2):
             seconds, peak, line = score(archive, tmp / f"w{workers}" / "r.parquet", workers, ("--chunk-size", "250"))
             rates[workers] = args.conversations / seconds
-            print(f"{workers} worker(s): {rates[workers]:.0f} conv/s end to end ({seconds:.1f}s, peak RSS {peak:.0f} MiB) | {line}")
+            print(f"{workers} worker(s): {rates[workers]:.0f} conv/s end to end ({seconds:.1f}s, peak RSS {peak:.0f} MiB, "
+                  f"CPU {1000 * CPU_SECONDS[-1] / args.conversations:.1f} ms/conv) | {line}")
         print(f"scaling 1 -> 2 workers: x{rates[2] / rates[1]:.2f}")
         for size in [int(s) for s in args.sizes.split(",") if s]:
             sized = write_archive(tmp / f"a{size}", size, args.data)
