@@ -46,11 +46,12 @@ def test_samples_model_based_standards_meet_measured_floors(analyses):
         fired = {f.standard for f in a.flags} & MODEL_BASED
         tp, fp, fn = tp + len(fired & expected), fp + len(fired - expected), fn + len(expected - fired)
     precision, recall = tp / (tp + fp), tp / (tp + fn)
-    # Measured with the shipped models: precision 0.64, recall 1.00 (tp 16, fp 9, fn 0). Recall rests on the
-    # phrase floors (dismissive remarks, voiced frustration) where the models miss el/pl/hy; the false flags
-    # are model scores: positive-tone on factual agent turns (5), empathy after a neutral customer turn
-    # scored upset (2), customer-outcome after a complaint scored positive (2). Floors sit just under.
-    assert recall >= 0.95 and precision >= 0.60, f"precision {precision:.2f}, recall {recall:.2f} (tp {tp}, fp {fp}, fn {fn})"
+    # Measured with the shipped models: precision 0.89, recall 1.00 (tp 16, fp 2, fn 0). Recall rests on the
+    # phrase floors (dismissive remarks, voiced frustration) where the models miss el/pl/hy. The two false
+    # flags are empathy triggered by customer turns the models misread as upset: a plain question scored a
+    # complaint (en-canned-security) and "I looked, I can't find it" scored negative in Greek (el-rude).
+    # Floors sit just under.
+    assert recall >= 0.95 and precision >= 0.85, f"precision {precision:.2f}, recall {recall:.2f} (tp {tp}, fp {fp}, fn {fn})"
 
 
 def test_samples_exemplary_conversations_pass(analyses):

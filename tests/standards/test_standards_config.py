@@ -64,9 +64,11 @@ def test_config_threshold_edits_change_the_outcome(tmp_path: Path) -> None:
     lenient = load_standards(_write(tmp_path, _edit("politeness", "threshold: 0.75", "threshold: 0.9"), "b.yaml"))
     assert "politeness" not in check(curt, curt_scores, lenient).broken
 
-    exemplary = sample("el-exemplary")  # its agent scores P(negative) = 0.05
-    strict = load_standards(_write(tmp_path, _edit("positive-tone", "threshold: 0.6", "threshold: 0.01"), "c.yaml"))
-    assert "positive-tone" in check(exemplary, scores_for(exemplary), strict).broken
+    exemplary = sample("el-exemplary")  # its agent scores P(negative) = 0.05 and uses no negative language
+    strict = _edit("positive-tone", "threshold: 0.6", "threshold: 0.01")
+    assert "positive-tone" not in check(exemplary, scores_for(exemplary), load_standards(_write(tmp_path, strict, "c.yaml"))).broken
+    score_alone = strict.replace("corroborate: [negative_language]", "corroborate: []")
+    assert "positive-tone" in check(exemplary, scores_for(exemplary), load_standards(_write(tmp_path, score_alone, "d.yaml"))).broken
 
 
 def test_config_disabled_standard_is_not_run(tmp_path: Path) -> None:

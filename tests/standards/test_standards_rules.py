@@ -269,3 +269,53 @@ def test_standards_positive_tone_spares_apologies_but_not_plain_negativity():
     assert run("I'm so sorry your bag was lost on the way.") == []
     flags = run("Bags get lost all the time, nothing can be done.")
     assert [f.turns for f in flags] == [(1,)] and flags[0].observed == 0.9
+
+
+# (language, a plain factual agent turn, the same news in negative language, the words to quote)
+NEGATIVE_LANGUAGE = [
+    ("en", "The refund takes 3 to 5 business days.",
+     "Unfortunately we can't speed it up, the refund takes 3 to 5 business days.", "Unfortunately"),
+    ("el", "Η επιστροφή χρειάζεται 3 έως 5 εργάσιμες ημέρες.",
+     "Δυστυχώς δεν μπορούμε να κάνουμε κάτι, η επιστροφή χρειάζεται 3 έως 5 εργάσιμες ημέρες.", "Δυστυχώς"),
+    ("pl", "Zwrot trwa od 3 do 5 dni roboczych.",
+     "Niestety nic nie możemy zrobić, zwrot trwa od 3 do 5 dni roboczych.", "Niestety"),
+    ("hy", "Վերադարձը տևում է 3-ից 5 աշխատանքային օր։",
+     "Դժբախտաբար, ոչինչ չենք կարող անել, վերադարձը տևում է 3-ից 5 աշխատանքային օր։", "Դժբախտաբար"),
+]
+
+
+@pytest.mark.parametrize("language,plain,negative,quoted", NEGATIVE_LANGUAGE)
+def test_rules_positive_tone_needs_negative_words_beside_the_score(language, plain, negative, quoted) -> None:
+    """A sentiment score alone does not flag a plain fact; the same score with negative language does,
+    and the flag quotes those words."""
+    from analyzer.types import TurnScore
+
+    def flags(agent_text: str) -> list:
+        conv = Conversation("c", (Turn(0, "customer", "?", language=language), Turn(1, "agent", agent_text, language=language)))
+        score = TurnScore(1, "sentiment", 0.05, "negative", detail={"negative": 0.85, "neutral": 0.1, "positive": 0.05})
+        return [f for f in check(conv, [score], STANDARDS).flags if f.standard == "positive-tone"]
+
+    assert flags(plain) == []
+    flagged = flags(negative)
+    assert [f.turns for f in flagged] == [(1,)] and flagged[0].observed == 0.85
+    span = flagged[0].evidence[0]
+    assert (span.label, negative[span.start:span.end]) == ("negative_language", quoted)
+
+
+@pytest.mark.parametrize("language", ["en", "pl"])
+def test_rules_customer_outcome_spares_a_customer_who_ends_content(language: str) -> None:
+    """A fall from a high start to a still clearly positive end ("OK, thanks, bye") is not a worse ending."""
+    from standards_helpers import sentiment
+
+    conv = sample(f"{language}-postpone")
+    customers = [t.index for t in conv.turns if t.role == "customer"]
+    def scores(end_negative: float, end_positive: float) -> list:
+        return [sentiment(customers[0], 0.01, 0.97)] + [sentiment(i, end_negative, end_positive) for i in customers[1:]]
+
+    assert "customer-outcome" not in check(conv, scores(0.1, 0.65), STANDARDS).broken  # ends at +0.55
+    assert "customer-outcome" in check(conv, scores(0.45, 0.45), STANDARDS).broken     # ends at 0.0: fell
+    fall_alone = STANDARDS.get("customer-outcome")
+    params = {**fall_alone.params, "positive_end": 1.0}
+    judged_on_fall = replace(STANDARDS, standards=tuple(replace(s, params=params) if s.id == "customer-outcome" else s
+                                                       for s in STANDARDS.standards))
+    assert "customer-outcome" in check(conv, scores(0.1, 0.65), judged_on_fall).broken

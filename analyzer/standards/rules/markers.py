@@ -55,6 +55,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "ask_otp": ("(one[- ]time|verification|sms|security|confirmation) code", "otp", "the code (we|you) (just )?(sent|received|got)"),
         "acknowledge": ("sorry", "apologi*", "i (completely |totally )?understand", "i can (see|imagine|understand)", "(that|this) (must be|sounds|is) (so |really |very )?(frustrating|annoying|stressful|upsetting|disappointing)", "i hear you"),
         "frustration": ("(this|that|it)('s| is) (absolutely |completely |just |really )?(ridiculous|unacceptable|outrageous|a joke|a disgrace|a scandal|terrible|awful|useless)", "unacceptable", "outrageous", "i('m| am) (really |very |so |extremely |absolutely |getting )?(frustrated|upset|angry|annoyed|furious|disappointed|fed up|sick of)", "(so |really |very |extremely )?frustrating", "(terrible|awful|horrible|appalling|worst|shocking|useless) (service|experience|support|customer service)", "i('m| am| will) never (buy|order|shop)\\w* (from|with|here)*", "(third|fourth|fifth) time i('ve| have) (called|written|asked|contacted)", "waste of (my )?time"),
+        "negative_language": ("unfortunately", "(we|i) (can't|cannot|can not|won't be able to|are unable to|am unable to|are not able to|am not able to)", "there('s| is) nothing (more |else )?(we|i) can do", "nothing (we|i) can do", "nothing (else |more )?can be done", "(it's|it is|that's|that is) (not possible|impossible)", "no way", "(that's|it's|that is|it is) (just )?(our|the) (policy|rules)", "as i (already |just )?(said|told you|explained|wrote)", "(that's|it's|that is) not (allowed|permitted)", "deal with it", "too bad"),
     },
     "el": {
         "greeting_open": ("γεια (σας|σου)", "καλημερα", "καλησπερα", "καλως (ηρθατε|ορισατε)", "χαιρετω", "ευχαριστουμε (που|για την) επικοινων*"),
@@ -70,6 +71,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "ask_otp": ("κωδικο (μιας χρησης|επαληθευσης|επιβεβαιωσης|otp|sms|που (λαβατε|σας ηρθε))", "otp"),
         "acknowledge": ("λυπαμαι", "συγγνωμη", "ζητω συγγνωμη", "ζητουμε συγγνωμη", "(καταλαβαινω|κατανοω|αντιλαμβανομαι)*", "απογοητευτικ*"),
         "frustration": ("απαραδεκτ*", "απογοητευμεν*", "απογοητευση", "εκνευρισμεν*", "θυμωμεν*", "αναστατωμεν*", "εξοργισμεν*", "εξοργιστικ*", "αγανακτισμεν*", "αισχος", "ντροπη σας", "(κακιστη|χειροτερη|απαισια|αθλια) εξυπηρετηση", "δεν θα (ξαναγορασω|ξαναπαραγγειλω|ξαναερθω)", "τριτη φορα που (παιρνω|γραφω|ζητω)*", "με εχετε (κουρασει|ταλαιπωρησει)"),
+        "negative_language": ("δυστυχωσ", "δεν (μπορουμε|μπορω|ειναι δυνατον|ειναι δυνατο|γινεται)", "(ειναι )?αδυνατον", "τιποτα (αλλο )?δεν (μπορουμε|μπορω) να κανουμε*", "δεν γινεται τιποτα", "δεν (επιτρεπεται|προβλεπεται)", "οπωσ (σασ )?(ειπα|εξηγησα|εγραψα)", "(ετσι )?ειναι η πολιτικη (μασ|τησ εταιρειασ)"),
     },
     "pl": {
         "greeting_open": ("dzien dobry", "dobry wieczor", "witam*", "czesc", "dziekujemy za kontakt"),
@@ -85,6 +87,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "ask_otp": ("kod (sms|jednorazowy|weryfikacyjny|autoryzacyjny|z (sms|wiadomosci))", "jednorazow\\w* kod*", "otp"),
         "acknowledge": ("przepraszam*", "przykro mi", "rozumiem*", "zdaje sobie sprawe"),
         "frustration": ("skandal*", "niedopuszczaln*", "niedopuszczalne", "rozczarowan*", "zdenerwowan*", "wsciek\\w*", "sfrustrowan*", "frustrujac*", "zenujac*", "oburzon*", "oburzajac*", "jestem (bardzo |naprawde )?(zly|zla|wkurzon\\w*)", "(fatalna|beznadziejna|tragiczna|najgorsza) obsluga", "nigdy wiecej (u was|nie kupie|nie zamowie)*", "to jakis zart", "trzeci raz (dzwonie|pisze)"),
+        "negative_language": ("niestety", "nie (mozemy|moge|da sie|jestesmy w stanie|jestem w stanie)", "(to )?(jest )?niemozliwe", "nic (wiecej )?(nie )?(mozemy|moge) (zrobic|poradzic)", "nic (sie )?nie da (sie )?zrobic", "nie ma (takiej )?mozliwosci", "(jak|tak jak) (juz )?(mowilem|mowilam|pisalem|pisalam)", "takie sa (zasady|przepisy)", "taka jest (nasza )?polityka"),
     },
     "hy": {
         "greeting_open": ("բարեւ( ձեզ)?", "բարև( ձեզ)?", "բարի (օր|երեկո|լույս)", "ողջույն", "բարի գալուստ", "շնորհակալություն (մեզ հետ )?կապվելու (համար)*"),
@@ -100,6 +103,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "ask_otp": ("(մեկանգամյա|հաստատման|sms) կոդ*", "ստացած կոդ*", "otp"),
         "acknowledge": ("ներողություն", "ցավում (եմ|ենք)", "հասկանում (եմ|ենք)", "ափսոսում (եմ|ենք)", "կներեք"),
         "frustration": ("անընդունելի", "հիասթափված", "հիասթափեցնող", "նեղսրտած", "զայրացած", "բարկացած", "վրդովված", "նյարդայնացած", "սարսափելի (սպասարկում|վերաբերմունք)", "ամոթ է", "այլեւս երբեք", "այլևս երբեք", "երրորդ անգամ (եմ )?(զանգում|գրում)*"),
+        "negative_language": ("դժբախտաբար", "ցավոք", "չենք կարող", "չեմ կարող", "անհնար է", "հնարավոր չէ", "ոչինչ (չենք|չեմ) կարող (անել)*", "ինչպես (արդեն )?(ասացի|նշեցի|գրեցի)"),
     },
 }
 

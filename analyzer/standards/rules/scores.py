@@ -22,10 +22,11 @@ class ScoreParams(Params):
     roles: Roles = ("agent",)
     markers: Categories = ()
     unless: Categories = ()
+    corroborate: Categories = ()
 
 
 def _score_rule(conv, scores, dimension, threshold, key, roles, markers, below: bool,
-                unless: Sequence[str] = ()) -> Iterator[Breach]:
+                unless: Sequence[str] = (), corroborate: Sequence[str] = ()) -> Iterator[Breach]:
     by_turn = scores_by_turn(scores, dimension)
     turns = [t for t in conv.turns if t.role in roles]
     if not any(t.index in by_turn for t in turns) and not markers:
@@ -38,9 +39,12 @@ def _score_rule(conv, scores, dimension, threshold, key, roles, markers, below: 
         broke = observed is not None and (observed < threshold if below else observed > threshold)
         if broke and unless and find_in_turn(turn, conv, unless):
             broke = False  # e.g. "I'm so sorry your bag is lost": negative words, caring tone
+        backing = find_in_turn(turn, conv, corroborate) if broke and corroborate and not found else []
+        if broke and corroborate and not found and not backing:
+            broke = False  # e.g. "The refund takes 3 days.": a score alone, no words to quote
         if not broke and not found:
             continue
-        evidence: tuple[Span, ...] = tuple(Span(turn.index, m.start, m.end, m.category) for m in found)
+        evidence: tuple[Span, ...] = tuple(Span(turn.index, m.start, m.end, m.category) for m in found or backing)
         if not evidence and score is not None:
             evidence = score.evidence or (turn_span(turn, dimension),)
         if broke:
@@ -53,21 +57,27 @@ def _score_rule(conv, scores, dimension, threshold, key, roles, markers, below: 
 @rule(ScoreParams)
 def score_below(conv: Conversation, scores: Sequence[TurnScore], *, dimension: str, threshold: float,
                 key: str | None = None, roles: Sequence[str] = ("agent",), markers: Sequence[str] = (),
-                unless: Sequence[str] = ()) -> Iterator[Breach]:
+                unless: Sequence[str] = (), corroborate: Sequence[str] = ()) -> Iterator[Breach]:
     """Flags each turn of ``roles`` whose ``dimension`` score (or ``detail[key]``) is below ``threshold``
     (unless the turn has a phrase of the ``unless`` categories), and each turn with a phrase of the
-    ``markers`` categories (e.g. ``blame``, ``redirect``)."""
-    yield from _score_rule(conv, scores, dimension, threshold, key, roles, markers, below=True, unless=unless)
+    ``markers`` categories (e.g. ``blame``, ``redirect``). With ``corroborate``, a turn flagged by its
+    score alone must also have a phrase of those categories, which becomes the evidence."""
+    yield from _score_rule(conv, scores, dimension, threshold, key, roles, markers, below=True, unless=unless,
+                           corroborate=corroborate)
 
 
 @rule(ScoreParams)
 def score_above(conv: Conversation, scores: Sequence[TurnScore], *, dimension: str, threshold: float,
                 key: str | None = None, roles: Sequence[str] = ("agent",), markers: Sequence[str] = (),
-                unless: Sequence[str] = ()) -> Iterator[Breach]:
+                unless: Sequence[str] = (), corroborate: Sequence[str] = ()) -> Iterator[Breach]:
     """Flags each turn of ``roles`` whose ``dimension`` score (or ``detail[key]``, e.g. P(impolite))
     is above ``threshold`` (unless the turn has a phrase of the ``unless`` categories), and each
-    turn with a phrase of the ``markers`` categories."""
-    yield from _score_rule(conv, scores, dimension, threshold, key, roles, markers, below=False, unless=unless)
+    turn with a phrase of the ``markers`` categories. With ``corroborate`` (e.g. ``negative_language``),
+    a turn flagged by its score alone must also have a phrase of those categories, quoted as the
+    evidence: a sentiment model trained on customers' tweets reads plain facts ("The refund takes
+    3 days.") as negative, and a QA lead needs the words that made the tone negative."""
+    yield from _score_rule(conv, scores, dimension, threshold, key, roles, markers, below=False, unless=unless,
+                           corroborate=corroborate)
 
 
 class AcknowledgedParams(Params):
@@ -151,16 +161,20 @@ class OutcomeParams(Params):
     last: int = Field(2, ge=1, le=5)
     upset: Categories = ("frustration",)
     roles: Roles = ("customer",)
+    positive_end: float = Field(1.0, ge=-1.0, le=1.0)
 
 
 @rule(OutcomeParams)
 def outcome(conv: Conversation, scores: Sequence[TurnScore], *, margin: float = 0.25, last: int = 2,
-            upset: Sequence[str] = ("frustration",), roles: Sequence[str] = ("customer",)) -> Iterator[Breach]:
+            upset: Sequence[str] = ("frustration",), roles: Sequence[str] = ("customer",),
+            positive_end: float = 1.0) -> Iterator[Breach]:
     """The customer must not end more negative than they started.
 
     Polarity is P(positive) − P(negative). The start is the first customer turn; the end is
     a weighted mean of the last ``last`` customer turns, the very last weighing most
-    (weights 1, 2, …). Flags when end − start < −``margin``; ``observed`` is that change.
+    (weights 1, 2, …). Flags when end − start < −``margin``; ``observed`` is that change. An end
+    polarity of at least ``positive_end`` is a content customer ("OK, thanks, bye"), not a fall,
+    however high the start was scored.
     Also flags, whatever the scores, when one of those last turns voices an ``upset`` phrase
     ("this is unacceptable", "I'll never order again") and the first customer turn did not.
     """
@@ -176,7 +190,7 @@ def outcome(conv: Conversation, scores: Sequence[TurnScore], *, margin: float = 
         weights = range(1, len(tail) + 1)
         end = sum(w * polarity(s) for w, (_, s) in zip(weights, tail)) / sum(weights)
         change = end - start
-        if change < -margin:
+        if change < -margin and end < positive_end:
             final = tail[-1][0]
             yield Breach(
                 turns=(final.index, scored[0][0].index),
