@@ -445,3 +445,48 @@ def test_service_fuzzed_requests_get_no_5xx_and_conform(case, live):
     case.call_and_validate(base_url=live, headers=_auth(FUZZ_TOKEN), timeout=30,
                            checks=[not_a_server_error, status_code_conformance, content_type_conformance,
                                    response_schema_conformance])
+
+
+class _Dies(BaseException):
+    """Not an Exception: what the batcher's ordinary error handling does not catch."""
+
+
+def test_service_batcher_survives_its_thread_dying():
+    """A BaseException in scoring fails that batch's requests; the next requests are scored."""
+    from analyzer.pipeline import Analyzer, coerce
+    from analyzer.service.batcher import MicroBatcher
+
+    calls = []
+
+    def get_analyzer():
+        calls.append(1)
+        if len(calls) == 1:
+            raise _Dies()
+        return Analyzer()
+
+    batcher = MicroBatcher(get_analyzer)
+    try:
+        first = batcher.submit([coerce([("customer", "Hi")])])
+        with pytest.raises(RuntimeError, match="scoring stopped"):
+            first.result(30)
+        again = batcher.submit([coerce([("customer", "Hello"), ("agent", "Hi!")])])
+        assert [a.summary["n_turns"] for a in again.result(30)] == [2]
+    finally:
+        batcher.close()
+
+
+def test_service_json_encoder_gives_the_standard_encoders_values():
+    """orjson (where installed) writes what json.dumps would: numpy floats as numbers, NaN/inf as null,
+    datetimes and unknown types as their str, non-ASCII kept."""
+    import datetime as dt
+    import json
+
+    import numpy as np
+
+    from analyzer.service.api_errors import SafeJSONResponse
+
+    content = {"score": np.float64(0.25), "nan": np.float64("nan"), "inf": float("inf"), "when": dt.datetime(2024, 1, 2),
+               "count": np.int64(3), "text": "Ευχαριστώ, dziękuję, շնորհակալություն", "nested": [{"x": 1.5}], 7: "int key"}
+    expected = {"score": 0.25, "nan": None, "inf": None, "when": "2024-01-02 00:00:00", "count": "3",
+                "text": content["text"], "nested": [{"x": 1.5}], "7": "int key"}
+    assert json.loads(SafeJSONResponse(content).body) == expected

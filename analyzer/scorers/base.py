@@ -116,7 +116,8 @@ _KEYS: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 
 def _featurizer_key(featurizer: Any) -> Any:
     """The featurizer's ``cache_key``, read once per featurizer object (scikit-learn's
-    ``get_params`` inspects signatures, which costs more than featurizing one short turn)."""
+    ``get_params`` inspects signatures, which costs more than featurizing one short turn).
+    A loaded featurizer is treated as immutable: ``set_params`` on it would not change its key."""
     try:
         return _KEYS[featurizer]
     except (KeyError, TypeError):
@@ -192,7 +193,8 @@ class ModelScorer:
         self.featurizer = self.model["featurizer"]
         self.heads: dict[str, Any] = dict(self.model["heads"])
         self.languages: frozenset[str] = frozenset(self.meta.get("languages", SUPPORTED_LANGUAGES))
-        self.compiled_heads()  # at load, so the first request does not pay for it
+        if type(self)._predict is ModelScorer._predict:  # a subclass that predicts its own way never uses them
+            self.compiled_heads()  # at load, so the first request does not pay for it
 
     @classmethod
     def from_dir(cls, model_dir: str | Path | None = None, tier: str = "fast") -> "ModelScorer":
@@ -335,9 +337,15 @@ class _Calibrated:
         import numpy as np
 
         est, method = calibrated.estimator, calibrated.method
+        from sklearn.linear_model import LogisticRegression, RidgeClassifier, SGDClassifier
+        from sklearn.svm import LinearSVC
+
+        # decision = X @ coef.T + intercept holds for these; not e.g. SVC(kernel="linear"), which votes one-vs-one
+        if not isinstance(est, (LinearSVC, LogisticRegression, SGDClassifier, RidgeClassifier)):
+            raise TypeError(f"{type(est).__name__} is not a linear classifier")
         coef, intercept = getattr(est, "coef_", None), getattr(est, "intercept_", None)
-        if coef is None or intercept is None or not hasattr(est, "decision_function"):
-            raise TypeError("not a linear estimator")
+        if coef is None or intercept is None:
+            raise TypeError("a linear classifier without coef_/intercept_")
         coef = np.atleast_2d(np.asarray(coef))  # in the model's own dtype: float32 stays float32
         self.coef = coef
         self.intercept = np.broadcast_to(np.asarray(intercept), (coef.shape[0],)).copy()
@@ -416,7 +424,8 @@ class CompiledHeads:
                 continue
             placed = []
             for part in parts:
-                index, coefs, intercepts = groups.setdefault((part.coef.shape[1], part.coef.dtype), (len(groups), [], []))
+                key = (part.coef.shape[1], part.coef.dtype, part.intercept.dtype)  # one head's dtypes never round another's
+                index, coefs, intercepts = groups.setdefault(key, (len(groups), [], []))
                 at = sum(c.shape[0] for c in coefs)
                 coefs.append(part.coef)
                 intercepts.append(part.intercept)

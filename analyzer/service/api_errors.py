@@ -108,23 +108,33 @@ def validation_error(errors: list[Mapping[str, Any]]) -> tuple[str, str, list[di
 try:  # a faster encoder where installed; the standard one otherwise (same JSON values)
     import orjson as _orjson
 
-    _ORJSON_OPTIONS = _orjson.OPT_NON_STR_KEYS | _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS
+    # Datetimes and dataclasses go through ``_orjson_default`` (``str``) as with json.dumps; a
+    # non-string key makes orjson raise, so such content takes the json.dumps path, as before.
+    _ORJSON_OPTIONS = _orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS
 except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None
+
+
+def _orjson_default(value: Any) -> Any:
+    """What json.dumps makes of what orjson does not know: a float subclass (numpy's) stays a
+    number (NaN then becomes ``null``); anything else becomes its ``str``."""
+    if isinstance(value, float):
+        return float(value)
+    return str(value)
 
 
 class SafeJSONResponse(JSONResponse):
     """JSON that stays valid: NaN/inf (e.g. from user metadata) become ``null``.
 
-    Encoded with orjson when it is installed (datetimes and dataclasses still go through
-    ``str`` as with the standard encoder); anything orjson refuses (an integer over 64 bits...)
-    falls back to :func:`json.dumps`.
+    Encoded with orjson when it is installed, to the same JSON values as :func:`json.dumps`
+    (datetimes, dataclasses and unknown types through ``str``, numpy floats as numbers); anything
+    orjson refuses (an integer over 64 bits, a non-string key...) falls back to :func:`json.dumps`.
     """
 
     def render(self, content: Any) -> bytes:
         if _orjson is not None:
             try:
-                return _orjson.dumps(content, default=str, option=_ORJSON_OPTIONS)
+                return _orjson.dumps(content, default=_orjson_default, option=_ORJSON_OPTIONS)
             except TypeError:
                 pass
         try:

@@ -122,7 +122,10 @@ class _Service:
         self.jobs = JobManager(jobs_dir, self.wait_analyzer,
                                on_done=lambda stats: self.metrics.conversations.labels("job").inc(stats.conversations))
         self.roots = tuple(Path(r).resolve() for r in settings.job_roots)
-        self.batcher = MicroBatcher(self.wait_analyzer, max_conversations=max(64, settings.max_batch))
+        self.batcher = self.new_batcher()
+
+    def new_batcher(self) -> MicroBatcher:
+        return MicroBatcher(self.wait_analyzer, max_conversations=max(64, self.settings.max_batch))
 
     def load(self) -> None:
         from ..pipeline import load
@@ -197,6 +200,7 @@ def create_app(settings: ServiceSettings, analyzer: Any = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         if not service.ready.is_set():
             threading.Thread(target=service.load, name="analyzer-load", daemon=True).start()
+        service.batcher = service.new_batcher()  # a fresh one each time the app starts
         yield
         service.batcher.close()
         service.jobs.close()
@@ -241,8 +245,12 @@ def create_app(settings: ServiceSettings, analyzer: Any = None) -> FastAPI:
                          **_errors(401, 413, 422, 429, 503)})
     async def score(body: Annotated[ScoreRequest, Body()], owner: str = Depends(authorize)) -> Response:
         """Score one conversation (JSON layout) or ``{"conversations": [...]}``; runs in a worker thread."""
-        # The worker thread is the batcher's (.batcher): requests that arrive together are scored
-        # in one pipeline call, each with the result it would get alone.
+        # Reading the conversations and writing the answer run in the thread pool, scoring on the
+        # batcher's thread (.batcher): requests that arrive together are scored in one pipeline
+        # call, each with the result it would get alone. The event loop only waits, so health
+        # checks and metrics answer while a large batch is being scored.
+        from starlette.concurrency import run_in_threadpool
+
         from ..ingest.options import ReadOptions
         from ..ingest.records import conversation_from_dict
 
@@ -254,14 +262,19 @@ def create_app(settings: ServiceSettings, analyzer: Any = None) -> FastAPI:
         for i, item in enumerate(items):
             if len(item.turns) > settings.max_turns:
                 raise ApiError(413, ServiceErrors.E062.format(index=i, n=len(item.turns), limit=settings.max_turns))
-        options = ReadOptions()
-        conversations = [conversation_from_dict(item.model_dump(exclude_unset=True), options,
-                                                default_id=f"conversation-{i}" if batch else "conversation")
-                         for i, item in enumerate(items)]
-        analyses = await service.batcher.score(conversations)
+        def read() -> list:
+            options = ReadOptions()
+            return [conversation_from_dict(item.model_dump(exclude_unset=True), options,
+                                           default_id=f"conversation-{i}" if batch else "conversation")
+                    for i, item in enumerate(items)]
+
+        def answer(analyses: list) -> Response:
+            results = [a.to_dict() for a in analyses]
+            return SafeJSONResponse(results if batch else results[0])
+
+        analyses = await service.batcher.score(await run_in_threadpool(read))
         service.metrics.scored(analyses)
-        results = [a.to_dict() for a in analyses]
-        return SafeJSONResponse(results if batch else results[0])
+        return await run_in_threadpool(answer, analyses)
 
     @app.get("/v1/standards", response_model=list[StandardOut], responses=_errors(401, 429, 503), tags=["standards"])
     async def standards(owner: str = Depends(authorize)):

@@ -11,7 +11,7 @@ If a batch fails, each request in it is scored again on its own, so a request ge
 error (an ``InputError`` → 422) and never one caused by another request.
 
 Example:
-    >>> from analyzer.pipeline import Analyzer
+    >>> from analyzer.pipeline import Analyzer, coerce
     >>> batcher = MicroBatcher(lambda: Analyzer())
     >>> [a.summary["n_turns"] for a in batcher.score_sync([coerce([("customer", "Hi"), ("agent", "Hello!")])])]
     [2]
@@ -27,7 +27,6 @@ import threading
 from concurrent.futures import Future
 from typing import Any, Callable, Sequence
 
-from ..pipeline import coerce  # noqa: F401  (re-exported for the doctest)
 from ..types import Analysis, Conversation
 
 log = logging.getLogger(__name__)
@@ -65,7 +64,7 @@ class MicroBatcher:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the batcher is closed")
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():  # first use, or the thread died
                 self._thread = threading.Thread(target=self._run, name="analyzer-batcher", daemon=True)
                 self._thread.start()
             self._queue.put((list(conversations), future))
@@ -95,11 +94,24 @@ class MicroBatcher:
 
     # -- the scoring thread -------------------------------------------------------------------
     def _run(self) -> None:
-        while True:
-            batch = self._take()
-            if batch is None:
-                return
-            self._score(batch)
+        batch: list[tuple[list[Conversation], Future]] | None = None
+        try:
+            while True:
+                batch = self._take()
+                if batch is None:
+                    return
+                self._score(batch)
+                batch = None
+        except BaseException as exc:  # noqa: BLE001 - the waiting requests get the error, none hangs
+            log.exception("the scoring thread stopped")
+            for _, future in batch or []:
+                if not future.done():
+                    future.set_exception(RuntimeError(f"scoring stopped: {exc!r}"))
+            _wake_waiters([f for _, f in batch or []])
+            with self._lock:  # what is still queued gets a new thread
+                if not self._closed:
+                    self._thread = threading.Thread(target=self._run, name="analyzer-batcher", daemon=True)
+                    self._thread.start()
 
     def _take(self) -> list[tuple[list[Conversation], Future]] | None:
         """Block for one request, then add whatever else is queued, up to the size limit."""
@@ -135,6 +147,8 @@ class MicroBatcher:
             analyzer = self.get_analyzer()
             conversations = [c for convs, _ in live for c in convs]
             analyses = list(analyzer.pipe(conversations, batch_size=max(1, len(conversations))))
+            if len(analyses) != len(conversations):  # never hand a request another one's result
+                raise RuntimeError(f"{len(analyses)} analyses for {len(conversations)} conversations")
         except Exception as exc:  # noqa: BLE001 - each request then meets its own error, or none
             if len(live) == 1:
                 live[0][1].set_exception(exc)

@@ -89,8 +89,9 @@ def check(conversation: Conversation, scores: Sequence[TurnScore], standards: St
 
     Args:
         conversation: the conversation.
-        scores: its turns' scores (any dimensions; absent ones leave the standards that
-            need them not evaluated).
+        scores: its turns' scores (any dimensions; absent ones leave the standards that rest
+            on them alone not evaluated, while those that also read phrases, such as
+            politeness and ownership, still check the phrases).
         standards: from :func:`~analyzer.standards.load_standards`.
 
     Returns:

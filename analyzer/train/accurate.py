@@ -1,11 +1,12 @@
-"""What the accurate tier changes in a training run: fewer training rows, embeddings from a cache.
+"""What the accurate tier changes in a training run: embeddings from a cache, fewer rows for the large corpora.
 
 Encoding runs at ~27 texts/s on this machine, so the dimensions with large corpora (sentiment,
 complaint) train the accurate tier on at most :data:`TRAIN_CAPS` train+dev rows per domain and test
 it on at most :data:`TEST_CAPS` test rows per domain (both chosen by a seeded hash, so the choice is
 fixed); the others use every row. Its test rows are a subset of the
 fast tier's test split, and the run also scores them with the shipped fast model, so the card
-compares the two tiers on the very same rows.
+compares the two tiers on the very same rows (a quick run compares on its own cut rows; the
+ownership card reads the fast tier's figures from its ``meta.json``, same split and seed).
 """
 
 from __future__ import annotations

@@ -62,7 +62,10 @@ def fit_calibrated(X: Any, y: Sequence[Any], groups: Sequence[str], C: float, n_
 
 def fit_heads(X: Any, data: TextSet, rows: Sequence[int], seed: int, n_folds: int = N_FOLDS,
               tags: bool = True, settings: dict[str, float] | None = None) -> dict[str, Any]:
-    """The calibrated ``ownership`` head (and the tag heads) fit on ``rows`` of ``X``."""
+    """The calibrated ``ownership`` head (and the tag heads) fit on ``rows`` of ``X``.
+
+    The translated-row weight in ``settings`` is chosen on the ownership head's cross-validation
+    and applied to the tag heads as well (they are not scored on that grid)."""
     settings = settings or DEFAULTS
     rows = list(rows)
     groups = [data.groups[i] for i in rows]

@@ -102,3 +102,16 @@ def test_scorer_scores_same_as_sklearn_heads_and_pickles_without_compiled_heads(
     slow = SklearnPath(scorer.model, scorer.meta, scorer.path).score(turns)
     assert isinstance(scorer, ModelScorer) and any(s is None for s in fast)
     assert fast == slow
+
+
+def test_compiled_heads_leave_one_vs_one_svc_to_scikit_learn():
+    """SVC(kernel="linear") has coef_ and intercept_, but its decision values are one-vs-one votes."""
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(0)
+    X = sp.csr_matrix(rng.random((90, 6)))
+    y = np.repeat(["a", "b", "c"], 30)
+    head = CalibratedClassifierCV(SVC(kernel="linear"), cv=3).fit(X, y)
+    compiled = CompiledHeads({"h": head})
+    assert "h" not in compiled.compiled
+    np.testing.assert_array_equal(compiled.predict_proba(X)["h"], head.predict_proba(X))
