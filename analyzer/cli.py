@@ -50,6 +50,9 @@ def score(
     no_standards: bool = typer.Option(False, "--no-standards", help="Score only; check no standards."),
     dimension: List[str] = typer.Option([], "--dimension", "-d", help="Score only these dimensions (repeatable)."),
     tier: str = typer.Option("fast", "--tier", help="Model tier: fast or accurate."),
+    multilingual: bool = typer.Option(True, "--multilingual/--no-multilingual",
+                                      help="Score turns in languages other than en/el/pl/hy with the multilingual "
+                                           "encoder model (default), or with the fast models, marked zero_shot (faster)."),
     errors: Optional[Path] = typer.Option(None, "--errors", help="Errors file (default: errors.jsonl beside --out)."),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record."),
     workers: int = typer.Option(os.cpu_count() or 1, "--workers", "-w", min=1, help="Scoring processes (default: cores)."),
@@ -68,7 +71,7 @@ def score(
     try:
         options = _options(columns, agent_address, agent_name, channel)
         qa = load(standards=False if no_standards else standards, tier=tier, dimensions=dimension or None,
-                  agent_names=agent_name, agent_addresses=agent_address)
+                  agent_names=agent_name, agent_addresses=agent_address, multilingual=multilingual)
         qa.options = options
         progress = Progress(enabled=False if quiet else None)
         stats = run(paths, out, qa, format=format, options=options, turns=turns, strict=strict, errors_path=errors,

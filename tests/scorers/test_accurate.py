@@ -84,3 +84,17 @@ def test_routing_tier_accurate_without_a_model_warns_and_uses_fast(tmp_path):
     with pytest.warns(UserWarning, match="W013"):
         scorer = complaint.load(tmp_path / "complaint", tier="accurate")
     assert type(scorer.featurizer).__name__ == "HashFeaturizer"
+
+
+def test_routing_off_scores_other_languages_with_the_fast_model_still_marked():
+    """multilingual=False: no encoder, the fast model scores a German turn and says it is zero-shot."""
+    import analyzer
+
+    qa = analyzer.load(standards=False, dimensions=["sentiment"], multilingual=False)
+    assert type(qa.scorers[0]).__name__ == "SentimentScorer"
+    analysis = qa.analyze({"id": "c", "turns": [
+        {"role": "customer", "text": "Das ist eine Katastrophe, ich warte seit drei Wochen auf mein Geld!"}]})
+    score = analysis.score(0, "sentiment")
+    assert score.detail["zero_shot"] == 1.0 and "multilingual" not in score.detail
+    routed = analyzer.load(standards=False, dimensions=["sentiment"]).analyze(analysis.conversation)
+    assert routed.score(0, "sentiment").detail["multilingual"] == 1.0
