@@ -200,6 +200,31 @@ def refresh_card(dimension: str, model_dir: Path | str | None = None) -> dict[st
                        notes=generic_notes(spec, meta.get("tier", "fast")))
 
 
+MIN_LANGUAGE_ROWS = 1000
+"""Training rows a language other than en/el/pl/hy needs for a model to count it as trained."""
+
+
+def trained_languages(data: TextSet, splits: list[str]) -> list[str]:
+    """The product's four languages, then any other with at least :data:`MIN_LANGUAGE_ROWS` training
+    rows (and so its own held-out rows): turns in those stay on this model instead of being routed
+    to the multilingual one, and are not marked zero-shot.
+
+    Example:
+        >>> from analyzer.train.dataset import TextSet
+        >>> n = 1001
+        >>> data = TextSet(texts=["x"] * n, labels=["a"] * n, languages=["de"] * 1000 + ["ko"], domains=["d"] * n,
+        ...                groups=[str(i) for i in range(n)])
+        >>> trained_languages(data, ["train"] * n)
+        ['en', 'el', 'pl', 'hy', 'de']
+    """
+    counts: dict[str, int] = {}
+    for language, split in zip(data.languages, splits):
+        if split == "train":
+            counts[language] = counts.get(language, 0) + 1
+    product = ["en", "el", "pl", "hy"]
+    return product + sorted(lang for lang, n in counts.items() if lang not in product and n >= MIN_LANGUAGE_ROWS)
+
+
 def build_meta(spec: Spec, data: TextSet, splits: list[str], seed: int, quick: bool, metrics: dict,
                tier: str = "fast") -> dict[str, Any]:
     """``meta.json`` content (before the checksum) for a trained spec."""
@@ -210,7 +235,7 @@ def build_meta(spec: Spec, data: TextSet, splits: list[str], seed: int, quick: b
     data_list = data_entries(spec, rows_by_set)
     return {
         "name": spec.name, "version": VERSION, "tier": tier, "quick": quick,
-        "languages": ["en", "el", "pl", "hy"], "labels": spec.labels, "seed": seed,
+        "languages": trained_languages(data, splits), "labels": spec.labels, "seed": seed,
         "data": data_list,
         "splits": {"method": ("Fixed hash split by group id (sha256 of seed + group; 80/10/10 train/dev/test). "
                               "A group is the case-folded English text, so translations of one item and repeats "

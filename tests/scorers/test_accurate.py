@@ -56,13 +56,16 @@ def test_routing_sends_other_languages_to_the_multilingual_model_and_marks_them(
     router = _load("sentiment")
     assert type(router).__name__ == "LanguageRouter"
     turns = [Turn(0, "customer", "Thank you so much, that solved it!", language="en"),
-             Turn(1, "customer", "Vielen Dank, das hat mein Problem gelöst!", language="de"),
-             Turn(2, "customer", "Das ist eine Katastrophe, ich warte seit drei Wochen auf mein Geld!", language="de")]
+             Turn(1, "customer", "Heel erg bedankt, dat heeft mijn probleem opgelost!", language="nl"),
+             Turn(2, "customer", "Dit is een ramp, ik wacht al drie weken op mijn geld!", language="nl"),
+             Turn(3, "customer", "Vielen Dank, das hat mein Problem gelöst!", language="de")]
     scores = router.score(turns)
     assert "multilingual" not in scores[0].detail and "zero_shot" not in scores[0].detail
-    for s in scores[1:]:
+    for s in scores[1:3]:
         assert s.detail["multilingual"] == 1.0 and s.detail["zero_shot"] == 1.0
     assert scores[1].label == "positive" and scores[2].label == "negative"  # a real score, not an English guess
+    # German is one of the languages the fast sentiment model was trained on (UMSAB): it stays there
+    assert "de" in router.fast.languages and not {"multilingual", "zero_shot"} & set(scores[3].detail)
     fast_only = router.fast.score(turns)
     assert fast_only[0].value == pytest.approx(scores[0].value)  # supported languages keep the fast model
 
@@ -93,7 +96,7 @@ def test_routing_off_scores_other_languages_with_the_fast_model_still_marked():
     qa = analyzer.load(standards=False, dimensions=["sentiment"], multilingual=False)
     assert type(qa.scorers[0]).__name__ == "SentimentScorer"
     analysis = qa.analyze({"id": "c", "turns": [
-        {"role": "customer", "text": "Das ist eine Katastrophe, ich warte seit drei Wochen auf mein Geld!"}]})
+        {"role": "customer", "text": "Dit is een ramp, ik wacht al drie weken op mijn geld en niemand antwoordt!"}]})
     score = analysis.score(0, "sentiment")
     assert score.detail["zero_shot"] == 1.0 and "multilingual" not in score.detail
     routed = analyzer.load(standards=False, dimensions=["sentiment"]).analyze(analysis.conversation)

@@ -220,16 +220,18 @@ def test_models_unsupported_language_turns_are_marked_zero_shot(shared_data):
     from analyzer.io.rows import turn_rows
 
     conv = next(analyzer.read(shared_data / "conversations" / "wmt24_chat_customer_support.jsonl"))
-    analysis = analyzer.load(standards=False, dimensions=("sentiment", "ownership")).analyze(conv)
+    analysis = analyzer.load(standards=False, dimensions=("politeness", "sentiment", "ownership")).analyze(conv)
     rows = {r["turn"]: r for r in turn_rows(analysis)}
     german = [t for t in analysis.conversation.turns if t.language == "de"]
     english = [t for t in analysis.conversation.turns if t.language == "en" and t.role == "agent"]
     assert german and english
-    assert all(analysis.score(t.index, "sentiment").detail.get("zero_shot") == 1.0 for t in german)
-    assert all("zero_shot" not in analysis.score(t.index, "sentiment").detail for t in english)
+    assert all(analysis.score(t.index, "politeness").detail.get("zero_shot") == 1.0 for t in german)
+    assert all("zero_shot" not in analysis.score(t.index, "politeness").detail for t in english)
+    # the sentiment model was trained on German (UMSAB): its German scores are not zero-shot
+    assert all("zero_shot" not in analysis.score(t.index, "sentiment").detail for t in german)
     assert all(rows[t.index]["language_supported"] is False for t in german)
     assert all(rows[t.index]["language_supported"] is True for t in english)
-    assert json.loads(rows[german[0].index]["sentiment_detail"])["zero_shot"] == 1.0
+    assert json.loads(rows[german[0].index]["politeness_detail"])["zero_shot"] == 1.0
     assert all("zero_shot" not in analysis.score(t.index, "ownership").detail for t in english)
     # ownership has its own scoring loop: a German agent turn is marked there too
     reply = analyzer.load(standards=False, dimensions=("ownership",)).analyze([
