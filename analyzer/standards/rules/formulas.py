@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from typing import Iterator, Sequence
 
 from pydantic import Field
@@ -113,21 +114,25 @@ def personal(conv: Conversation, scores: Sequence[TurnScore], *, require_name: b
         if not addressed:
             yield Breach(tuple(t.index for t in agents), (turn_span(agents[0], "no_address"),), 0.0, 1.0,
                          f"the customer is never addressed by name in {len(agents)} agent turns")
-    seen: list[tuple[Turn, str]] = []
+    seen: list[tuple[Turn, str, Counter]] = []
     for turn in agents:
         text = " ".join(fold(turn.text).split())
         if len(text) >= min_chars:
             evaluated = True
-            for earlier, earlier_text in seen:
-                matcher = difflib.SequenceMatcher(None, earlier_text, text, autojunk=False)
-                if matcher.real_quick_ratio() < max_similarity or matcher.quick_ratio() < max_similarity:
+            letters = Counter(text)
+            for earlier, earlier_text, earlier_letters in seen:
+                # difflib's upper bounds first, without building a matcher: ratio <= quick <= real_quick
+                total = len(text) + len(earlier_text)
+                if 2.0 * min(len(text), len(earlier_text)) / total < max_similarity:
                     continue
-                ratio = matcher.ratio()
+                if 2.0 * sum((letters & earlier_letters).values()) / total < max_similarity:
+                    continue
+                ratio = difflib.SequenceMatcher(None, earlier_text, text, autojunk=False).ratio()
                 if ratio >= max_similarity:
                     yield Breach((turn.index, earlier.index), (turn_span(turn, "canned_repeat"),), round(ratio, 4), max_similarity,
                                  f"agent turn {turn.index} repeats turn {earlier.index} (similarity {ratio:.2f})")
                     break
-            seen.append((turn, text))
+            seen.append((turn, text, letters))
     if not evaluated:
         raise NotEvaluated("no customer name and no long agent turns")
 

@@ -216,7 +216,7 @@ def find(text: str, languages: Iterable[str], categories: Sequence[str]) -> list
 def _find(text: str, languages: tuple[str, ...], categories: tuple[str, ...]) -> tuple[Marker, ...]:
     if not categories:
         return ()
-    folded, breaks = fold_text(text)  # the lexicon's folding: Armenian ՞ ՜ ՛ dropped, ’ read as '
+    folded, breaks = _folded(text)  # the lexicon's folding: Armenian ՞ ՜ ՛ dropped, ’ read as '
     at = (lambda j: j) if breaks is None else (lambda j: original(breaks, j))
     found: dict[tuple[int, int, str], Marker] = {}
     for language in languages:
@@ -234,6 +234,12 @@ def _find(text: str, languages: tuple[str, ...], categories: tuple[str, ...]) ->
                     start, end = at(m.start()), at(m.end() - 1) + 1
                     found.setdefault((start, end, category), Marker(start, end, category, text[start:end]))
     return tuple(_longest(found.values()))
+
+
+@lru_cache(maxsize=2048)
+def _folded(text: str) -> tuple[str, object]:
+    """:func:`fold_text` once per text: each standard asks a turn for other categories."""
+    return fold_text(text)
 
 
 def _longest(markers: Iterable[Marker]) -> list[Marker]:
