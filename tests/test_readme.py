@@ -24,3 +24,9 @@ def test_readme_python_example_runs(index, shared_data, capsys):
     namespace: dict = {}
     exec(compile(PYTHON_BLOCKS[index], f"README.md python block {index}", "exec"), namespace)
     assert capsys.readouterr().out.strip(), "the example prints what it shows"
+
+
+def test_readme_quality_per_language_table_is_the_shipped_models():
+    from analyzer.train.languages import languages_table
+
+    assert languages_table() in TEXT, "README's per-language table is stale: python -m analyzer.train.languages"
