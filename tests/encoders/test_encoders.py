@@ -74,3 +74,29 @@ def test_featurizer_joins_ngrams_and_embedding():
     dense = X[:, n_hashed:].toarray()
     assert np.allclose(np.linalg.norm(dense, axis=1), f.weight, atol=1e-3)
     assert f.cache_key != EncodedFeaturizer(weight=2.0).cache_key
+
+
+def test_encoder_cache_gives_the_same_vectors_and_encodes_a_text_once():
+    import numpy as np
+
+    from analyzer.encoders.e5 import get_encoder
+
+    encoder = get_encoder()
+    import uuid
+
+    tag = uuid.uuid4().hex[:8]  # texts no earlier test has cached
+    texts = [f"Dit is een ramp, waar is mijn geld? {tag}", f"Vielen Dank für Ihre Hilfe! {tag}",
+             f"Dit is een ramp, waar is mijn geld? {tag}"]
+    fresh = np.asarray(encoder.engine.passage(texts[:2]), dtype=np.float32)
+    calls = []
+    passage = encoder.engine.passage
+    encoder.engine.passage = lambda batch: calls.append(list(batch)) or passage(batch)
+    try:
+        first = encoder.encode(texts)
+        again = encoder.encode(texts[1:])
+    finally:
+        encoder.engine.passage = passage
+    np.testing.assert_array_equal(first[:2], fresh)
+    np.testing.assert_array_equal(first[2], first[0])
+    np.testing.assert_array_equal(again, first[1:])
+    assert sorted(t for c in calls for t in c) == sorted(texts[:2])  # each distinct text encoded once
