@@ -72,3 +72,21 @@ def test_card_says_plainly_that_labels_and_translations_are_model_assisted():
     assert "No native speaker" in PROVENANCE and "labelling firm" in PROVENANCE
     assert "held-out English labels: 0.700" in out["Targets"]
     assert "recall 0.700, precision 0.700 -> NOT met" in out["Targets"]
+
+
+def test_the_projects_own_labels_load_from_the_shared_texts_and_are_train_only(data):
+    import json
+
+    from analyzer.train.ownership_data import EXTRA_LABELS, ownership_splits
+
+    labels = [json.loads(line) for line in EXTRA_LABELS.read_text(encoding="utf-8").splitlines()]
+    assert labels and all("text" not in label and "agent_text" not in label for label in labels)  # ids, not text
+    rows = [i for i, domain in enumerate(data.domains) if domain == "conversations"]
+    assert len(rows) == len(labels)
+    splits = ownership_splits(data)
+    assert all(splits[i] == "train" for i in rows)
+    in_house_test = {data.texts[i] for i, s in enumerate(splits) if s == "test"}
+    assert not in_house_test & {data.texts[i] for i in rows}
+    evidence = [data.extras["evidence"][i] for i in rows if data.labels[i] != "neutral"]
+    assert sum(bool(e) for e in evidence) > 0.9 * len(evidence)
+    assert all(e in data.texts[i] for e, i in zip((data.extras["evidence"][i] for i in rows), rows))
