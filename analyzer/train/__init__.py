@@ -38,11 +38,12 @@ def train(dimension: str, data_dir: Path | str | None = None, out_dir: Path | st
     if dimension == "ownership":  # its own data (in-house labels) and training loop
         from .ownership import train_ownership
 
-        if tier != "fast":
+        if tier not in ("fast", "accurate"):
             from ..errors import ConfigError, Errors
 
-            raise ConfigError(Errors.E040.format(kind="tier for ownership", name=tier, hint="", available="fast"))
-        return train_ownership(Path(data_dir or _DEFAULT_DATA), Path(out_dir or _MODELS / dimension), seed=seed, quick=quick)
+            raise ConfigError(Errors.E040.format(kind="tier for ownership", name=tier, hint="", available="fast, accurate"))
+        folder = _MODELS / dimension / ("accurate" if tier == "accurate" else "")
+        return train_ownership(Path(data_dir or _DEFAULT_DATA), Path(out_dir or folder), seed=seed, quick=quick, tier=tier)
     from .runs import run_training
 
     return run_training(dimension, data_dir, out_dir, seed=seed, quick=quick, tier=tier)
