@@ -51,8 +51,9 @@ def score(
     dimension: List[str] = typer.Option([], "--dimension", "-d", help="Score only these dimensions (repeatable)."),
     tier: str = typer.Option("fast", "--tier", help="Model tier: fast or accurate."),
     multilingual: bool = typer.Option(True, "--multilingual/--no-multilingual",
-                                      help="Score turns in languages other than en/el/pl/hy with the multilingual "
-                                           "encoder model (default), or with the fast models, marked zero_shot (faster)."),
+                                      help="Fast tier: score turns in languages a fast model was not trained on with the "
+                                           "multilingual encoder model (default), or with the fast models, marked "
+                                           "zero_shot (faster). No effect with --tier accurate."),
     errors: Optional[Path] = typer.Option(None, "--errors", help="Errors file (default: errors.jsonl beside --out)."),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record."),
     workers: int = typer.Option(os.cpu_count() or 1, "--workers", "-w", min=1, help="Scoring processes (default: cores)."),

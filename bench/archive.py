@@ -9,9 +9,10 @@ and 15% e-mail (an mbox). Then prints, for the default models and standards:
 
 - conversations/second with 1 and 2 workers (and the scaling), and the CPU time per
   conversation of all the run's processes (steadier than conv/s on a machine shared with other work),
-  twice: the default path, where turns in languages the fast models were not trained on (about
-  10% of this archive's turns: the de/fr/nl/pt/ko customers) go to the multilingual encoder
-  model, on ``--multilingual-conversations``; and ``--no-multilingual`` on ``--conversations``;
+  twice: the default path, where turns in languages a fast model was not trained on (about
+  10% of this archive's turns: the de/fr/nl/pt/ko customers, for politeness and complaint; only nl
+  and ko for sentiment, which was trained on de/fr/pt) go to the multilingual encoder model, on
+  ``--multilingual-conversations``; and ``--no-multilingual`` on ``--conversations``;
 - peak RSS of a run at each size in ``--sizes`` (flat memory = streaming);
 - the overhead of a run killed at 50% and resumed, against an uninterrupted one;
 - with ``--hf``, a Hugging Face ``transformers`` text-classification pipeline on the MiniLM

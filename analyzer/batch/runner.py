@@ -137,6 +137,8 @@ def _describe(paths, out, format, options, turns, chunk_size, analyzer) -> dict[
         "inputs": [str(Path(p).resolve()) for p in paths], "out": str(Path(out).resolve()), "format": format,
         "options": dataclasses.asdict(options) if options else None, "turns": turns, "chunk_size": chunk_size,
         "dimensions": list(analyzer.dimensions),
+        # other languages routed to the multilingual model, or scored by the fast ones (--no-multilingual)
+        "multilingual": any(hasattr(s, "multilingual_dir") for s in analyzer.scorers),
     }
     return json.loads(json.dumps(description, default=str))
 

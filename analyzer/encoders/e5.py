@@ -70,7 +70,7 @@ class E5Encoder:
             if missing:
                 vectors = np.asarray(self.engine.passage(missing), dtype=np.float32).reshape(len(missing), self.dim)
                 for text, vector in zip(missing, vectors):
-                    self._cache[text] = vector
+                    self._cache[text] = vector.copy()  # not a view pinning its whole batch
             for i, text in enumerate(cut):
                 out[i] = self._cache[text]
                 self._cache.move_to_end(text)

@@ -87,7 +87,7 @@ def test_encoder_cache_gives_the_same_vectors_and_encodes_a_text_once():
     tag = uuid.uuid4().hex[:8]  # texts no earlier test has cached
     texts = [f"Dit is een ramp, waar is mijn geld? {tag}", f"Vielen Dank für Ihre Hilfe! {tag}",
              f"Dit is een ramp, waar is mijn geld? {tag}"]
-    fresh = np.asarray(encoder.engine.passage(texts[:2]), dtype=np.float32)
+    fresh = np.stack([np.asarray(encoder.engine.passage([t]), dtype=np.float32)[0] for t in texts[:2]])  # one at a time
     calls = []
     passage = encoder.engine.passage
     encoder.engine.passage = lambda batch: calls.append(list(batch)) or passage(batch)

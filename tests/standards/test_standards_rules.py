@@ -319,3 +319,13 @@ def test_rules_customer_outcome_spares_a_customer_who_ends_content(language: str
     judged_on_fall = replace(STANDARDS, standards=tuple(replace(s, params=params) if s.id == "customer-outcome" else s
                                                        for s in STANDARDS.standards))
     assert "customer-outcome" in check(conv, scores(0.1, 0.65), judged_on_fall).broken
+
+
+def test_rules_positive_tone_outside_the_phrase_languages_is_judged_on_the_score() -> None:
+    """No negative-language phrases exist for German: its score alone decides, as before corroboration."""
+    from analyzer.types import TurnScore
+
+    conv = Conversation("c", (Turn(0, "customer", "?", language="de"),
+                              Turn(1, "agent", "Die Erstattung dauert drei bis fünf Werktage.", language="de")))
+    score = TurnScore(1, "sentiment", 0.05, "negative", detail={"negative": 0.85, "neutral": 0.1, "positive": 0.05})
+    assert [f.turns for f in check(conv, [score], STANDARDS).flags if f.standard == "positive-tone"] == [(1,)]

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from ...types import Conversation, Span, TurnScore
 from .base import Breach, NotEvaluated, Params, Probability, Roles, detail_or_value, polarity, rule, scores_by_turn, turn_span
-from .markers import Categories, find_in_turn
+from .markers import LANGUAGES, Categories, find_in_turn
 
 
 class ScoreParams(Params):
@@ -39,8 +39,10 @@ def _score_rule(conv, scores, dimension, threshold, key, roles, markers, below: 
         broke = observed is not None and (observed < threshold if below else observed > threshold)
         if broke and unless and find_in_turn(turn, conv, unless):
             broke = False  # e.g. "I'm so sorry your bag is lost": negative words, caring tone
-        backing = find_in_turn(turn, conv, corroborate) if broke and corroborate and not found else []
-        if broke and corroborate and not found and not backing:
+        # the phrase tables cover en/el/pl/hy: in any other language the score alone decides
+        words_needed = bool(corroborate) and (turn.language is None or turn.language in LANGUAGES)
+        backing = find_in_turn(turn, conv, corroborate) if broke and words_needed and not found else []
+        if broke and words_needed and not found and not backing:
             broke = False  # e.g. "The refund takes 3 days.": a score alone, no words to quote
         if not broke and not found:
             continue
@@ -75,7 +77,8 @@ def score_above(conv: Conversation, scores: Sequence[TurnScore], *, dimension: s
     turn with a phrase of the ``markers`` categories. With ``corroborate`` (e.g. ``negative_language``),
     a turn flagged by its score alone must also have a phrase of those categories, quoted as the
     evidence: a sentiment model trained on customers' tweets reads plain facts ("The refund takes
-    3 days.") as negative, and a QA lead needs the words that made the tone negative."""
+    3 days.") as negative, and a QA lead needs the words that made the tone negative. Turns in
+    languages without phrase tables (other than en/el/pl/hy) are judged on the score alone."""
     yield from _score_rule(conv, scores, dimension, threshold, key, roles, markers, below=False, unless=unless,
                            corroborate=corroborate)
 
