@@ -183,49 +183,6 @@ class OwnershipScorer(ModelScorer):
         super().__init__(model, meta, path)
         self.threshold: float | None = (self.meta.get("thresholds") or {}).get("deflects")
 
-    def _stacked(self) -> tuple[np.ndarray, np.ndarray, dict[str, slice]]:
-        """Every head's linear weights side by side (built once, kept out of pickles)."""
-        cached = self.__dict__.get("_stack")
-        if cached is None:
-            ws, bs, where, at = [], [], {}, 0
-            for name, clf in self.heads.items():
-                est = clf.calibrated_classifiers_[0].estimator
-                ws.append(np.asarray(est.coef_, dtype=np.float32))
-                bs.append(np.asarray(est.intercept_, dtype=np.float32))
-                where[name] = slice(at, at + len(bs[-1]))
-                at += len(bs[-1])
-            cached = self.__dict__["_stack"] = (np.vstack(ws).T.copy(), np.concatenate(bs), where)
-        return cached
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state.pop("_stack", None)
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-
-    def _predict(self, X: Any) -> dict[str, Any]:
-        """``{head: calibrated probabilities}``: one sparse product for all heads, then each calibrator.
-
-        Same numbers as each head's ``predict_proba`` (a test checks it) without scikit-learn's
-        per-call validation, which costs more than the product itself on a batch of short turns.
-        """
-        W, b, where = self._stacked()
-        D = np.asarray(X @ W) + b
-        out = {}
-        for name, clf in self.heads.items():
-            cc = clf.calibrated_classifiers_[0]
-            dec = D[:, where[name]]
-            if cc.method == "temperature":
-                proba = np.asarray(cc.calibrators[0].predict(dec), dtype=float)
-            else:  # binary sigmoid: the calibrator maps the positive class's decision value
-                p1 = np.asarray(cc.calibrators[0].predict(dec[:, 0]), dtype=float)
-                proba = np.column_stack([1.0 - p1, p1])
-            proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
-            out[name] = proba
-        return out
-
     def score(self, turns: Sequence[Turn]) -> list[TurnScore | None]:
         """Score a batch; ``None`` for turns that are not agent turns. Same length and order as ``turns``."""
         turns = list(turns)
