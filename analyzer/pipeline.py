@@ -165,8 +165,8 @@ def load(
         dimensions: which dimensions to score (default: all shipped); ``()`` for none.
         models_dir: where the models are (default: the repo's ``models/``).
         agent_names, agent_addresses: used to infer roles when a source gives none.
-        multilingual: route turns in languages the fast models were not trained on (German,
-            Korean...) to the multilingual encoder model (default). ``False`` scores them with the
+        multilingual: route turns in languages a fast model was not trained on (Dutch,
+            Korean...) to that dimension's multilingual encoder model (default). ``False`` scores them with the
             fast models, still marked ``zero_shot``: several times faster on archives with many
             such turns (the encoder reads ~27 turns/s per core), less accurate on those turns.
 

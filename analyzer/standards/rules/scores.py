@@ -39,11 +39,11 @@ def _score_rule(conv, scores, dimension, threshold, key, roles, markers, below: 
         broke = observed is not None and (observed < threshold if below else observed > threshold)
         if broke and unless and find_in_turn(turn, conv, unless):
             broke = False  # e.g. "I'm so sorry your bag is lost": negative words, caring tone
+        backing = []
         # the phrase tables cover en/el/pl/hy: in any other language the score alone decides
-        words_needed = bool(corroborate) and (turn.language is None or turn.language in LANGUAGES)
-        backing = find_in_turn(turn, conv, corroborate) if broke and words_needed and not found else []
-        if broke and words_needed and not found and not backing:
-            broke = False  # e.g. "The refund takes 3 days.": a score alone, no words to quote
+        if broke and not found and corroborate and (turn.language is None or turn.language in LANGUAGES):
+            backing = find_in_turn(turn, conv, corroborate)
+            broke = bool(backing)  # "The refund takes 3 days.": a score alone, no words to quote
         if not broke and not found:
             continue
         evidence: tuple[Span, ...] = tuple(Span(turn.index, m.start, m.end, m.category) for m in found or backing)
